@@ -1,0 +1,127 @@
+# compendium - build, test, demo, install.
+#
+# Adding a module: put its .c files in one of $(MODULES); they are found by
+# wildcard. A unit test is tests/unit/test_NAME.c: it is found too.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= gcc
+CLANG   ?= clang
+PYTHON  ?= /usr/bin/python3
+
+MODULES := format record replay report
+BUILD   ?= build
+GEN     := $(BUILD)/gen
+
+PKGS    := libzstd libprotobuf-c
+CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	-I. -Iformat -I$(GEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzstd -lprotobuf-c) -lpthread
+CFLAGS  ?= -O2
+ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS) $(EXTRA_CFLAGS)
+
+SRCS     := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+GEN_SRCS := $(GEN)/compendium.pb-c.c
+GEN_HDRS := $(GEN)/compendium.pb-c.h $(GEN)/syscall_names.h
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SRCS)) $(GEN)/compendium.pb-c.o
+MAIN_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS))
+
+.PHONY: all deps test-deps test unit integration fuzz asan demo bench bench-format \
+	install clean
+all: compendium
+
+# ---- the binary ---------------------------------------------------------
+compendium: $(BUILD)/compendium
+	cp $< $@
+
+$(BUILD)/compendium: $(MAIN_OBJS) $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c $(GEN_HDRS) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# generated code is not ours to warn about
+$(GEN)/compendium.pb-c.o: $(GEN)/compendium.pb-c.c $(GEN)/compendium.pb-c.h
+	$(CC) $(ALL_CFLAGS) -Wno-missing-braces -Wno-unused-parameter -c -o $@ $<
+
+$(GEN)/compendium.pb-c.c $(GEN)/compendium.pb-c.h: schemas/compendium.proto
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=schemas --c_out=$(GEN) schemas/compendium.proto
+
+$(GEN)/syscall_names.h: format/gen-syscall-names.sh
+	@mkdir -p $(GEN)
+	format/gen-syscall-names.sh /usr/include/x86_64-linux-gnu/asm/unistd_64.h > $@.tmp
+	mv $@.tmp $@
+
+# ---- dependencies -------------------------------------------------------
+deps:
+	@.ci/deps.sh build
+test-deps:
+	@.ci/deps.sh test
+
+# ---- sanitizer build: make asan -> build-asan/compendium -----------------
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+		build-asan/compendium
+
+# ---- tests ---------------------------------------------------------------
+# Unit tests and the fuzz target run under ASan/UBSan; integration tests trace
+# real programs with the optimised binary (the one users run).
+test: test-deps
+	$(MAKE) all workloads
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" unit
+	$(MAKE) fuzz
+	$(MAKE) integration
+
+workloads: $(WORKLOAD_BINS)
+$(BUILD)/workloads/%: tests/workloads/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Wextra -Werror -o $@ $< -lpthread
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+integration: compendium workloads
+	COMPENDIUM=$(CURDIR)/compendium WORKLOADS=$(CURDIR)/$(BUILD)/workloads \
+		$(PYTHON) -m pytest -q tests/integration
+
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+fuzz: build-fuzz/fuzz_reader
+	@mkdir -p build-fuzz/corpus
+	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-print_final_stats=1 build-fuzz/corpus tests/fuzz/seeds 2>&1 | tail -n 12
+
+build-fuzz/fuzz_reader: tests/fuzz/fuzz_reader.c $(SRCS) $(GEN_HDRS) $(GEN_SRCS)
+	@mkdir -p build-fuzz
+	$(CLANG) $(CFLAGS_BASE) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ \
+		tests/fuzz/fuzz_reader.c $(filter format/%.c,$(SRCS)) $(GEN_SRCS) $(LDLIBS)
+
+# ---- benchmarks ----------------------------------------------------------
+bench-format: $(BUILD)/bench_format
+	$(BUILD)/bench_format
+$(BUILD)/bench_format: tests/bench/bench_format.c $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: bench-format
+
+# ---- demo ----------------------------------------------------------------
+demo: deps
+	$(MAKE) all workloads
+	tests/demo.sh
+
+# ---- install -------------------------------------------------------------
+install: compendium
+	install -D -m 0755 compendium $(DESTDIR)$(PREFIX)/bin/compendium
+
+clean:
+	rm -rf build build-asan build-fuzz compendium

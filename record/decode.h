@@ -1,0 +1,70 @@
+/*
+ * decode.h - the contract between the ptrace engine (tracer.c) and the
+ * syscall decoders (decode_*.c).
+ *
+ * The tracer stops a task at syscall entry and exit (PTRACE_GET_SYSCALL_INFO),
+ * keeps the entry's number, arguments and time, and at exit calls
+ * decode_syscall() with the finished call. The decoder reads what it needs
+ * from the tracee (tmem.h), updates the shared state (fd table, region map,
+ * cwd) and emits zero or more events to `out`.
+ *
+ * decode_table[] is the one list of syscalls compendium decodes: the seccomp
+ * filter (seccomp.c) is built from it, so a syscall stops the tracee if and
+ * only if it has a decoder here.
+ */
+#ifndef COMPENDIUM_DECODE_H
+#define COMPENDIUM_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event.h"
+
+struct fdtable;
+struct fsinfo;
+
+/* A finished syscall, as the tracer saw it. */
+struct syscall_call {
+	int32_t nr;
+	uint64_t args[6];
+	int64_t ret;          /* raw return value: -errno on failure */
+	uint64_t ts_enter_ns; /* since the recording's start */
+	uint64_t ts_exit_ns;
+};
+
+/* The task the call belongs to and the state it shares. */
+struct decode_ctx {
+	pid_t tid, pid;
+	struct fdtable *fds;  /* this task's fd table (shared with CLONE_FILES) */
+	uint64_t *brk;        /* this address space's program break, 0: unknown */
+	struct fsinfo *fs;    /* cwd (shared with CLONE_FS) */
+	const struct event_sink *out;
+	bool verbose_raw;     /* also emit EV_SYSCALL for calls without a decoder */
+};
+
+typedef void (*decode_fn)(struct decode_ctx *c, const struct syscall_call *call);
+
+struct decoder {
+	int32_t nr;
+	decode_fn decode;
+};
+
+extern const struct decoder decode_table[];
+extern const unsigned decode_table_len;
+
+/* The decoder for `nr`, or NULL. O(1). */
+decode_fn decode_lookup(int32_t nr);
+
+/*
+ * Decodes a finished call into events. Calls without a decoder (with -p every
+ * syscall stops) become one EV_SYSCALL event when `verbose_raw`, else
+ * nothing. Never fails: what cannot be read from the tracee is left absent.
+ */
+void decode_syscall(struct decode_ctx *c, const struct syscall_call *call);
+
+/* Fills the common part of an event from the call (kind, times, ids, err). */
+void decode_event_init(struct event *ev, enum event_kind kind,
+		       const struct decode_ctx *c, const struct syscall_call *call);
+
+#endif
