@@ -117,3 +117,43 @@ const char *event_signal_name(uint32_t sig)
 		return names[sig];
 	return NULL;
 }
+
+/* ---- tee ---------------------------------------------------------------- */
+
+static void tee_header(void *ctx, const struct rec_header *h)
+{
+	const struct event_tee *t = ctx;
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->sinks[i].header)
+			t->sinks[i].header(t->sinks[i].ctx, h);
+}
+
+static void tee_event(void *ctx, const struct event *ev)
+{
+	const struct event_tee *t = ctx;
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->sinks[i].event)
+			t->sinks[i].event(t->sinks[i].ctx, ev);
+}
+
+static void tee_trailer(void *ctx, const struct rec_trailer *tr)
+{
+	const struct event_tee *t = ctx;
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->sinks[i].trailer)
+			t->sinks[i].trailer(t->sinks[i].ctx, tr);
+}
+
+static void tee_end(void *ctx, const struct rec_integrity *in)
+{
+	const struct event_tee *t = ctx;
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->sinks[i].end)
+			t->sinks[i].end(t->sinks[i].ctx, in);
+}
+
+struct event_sink event_tee_sink(struct event_tee *tee)
+{
+	return (struct event_sink){ .ctx = tee, .header = tee_header, .event = tee_event,
+				    .trailer = tee_trailer, .end = tee_end };
+}

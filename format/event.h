@@ -391,6 +391,17 @@ struct event_sink {
 	void (*end)(void *ctx, const struct rec_integrity *in);
 };
 
+/*
+ * A sink that forwards every callback to each of `n` sinks in order (live
+ * mode: printer, summary and writer at once). `sinks` is borrowed and must
+ * outlive the tee.
+ */
+struct event_tee {
+	const struct event_sink *sinks;
+	unsigned n;
+};
+struct event_sink event_tee_sink(struct event_tee *tee);
+
 /* ---- names: one table for each fact ------------------------------------ */
 
 /* snake_case kind name ("open", "file_op"); "unknown" outside the range. */

@@ -43,18 +43,19 @@ struct recording_writer_opts {
 };
 
 /*
- * Creates `path` (O_EXCL unless `force`) and writes the file header and the
- * recording header `h` (which need not outlive the call). `opts` may be
- * NULL. Returns NULL and sets errno on failure (EEXIST when the file exists
- * and !force). The writer owns the file until recording_writer_close().
+ * Creates `path` (O_EXCL unless `force`; "-" means standard output) and
+ * writes the 16-byte file header. `opts` may be NULL. Returns NULL and sets
+ * errno on failure (EEXIST when the file exists and !force). The writer owns
+ * the file until recording_writer_close().
  */
 struct recording_writer *recording_writer_open(const char *path, bool force,
-					       const struct rec_header *h,
 					       const struct recording_writer_opts *opts);
 
-/* Same, on an already open fd that the writer takes ownership of ("-"). */
-struct recording_writer *recording_writer_fdopen(int fd, const struct rec_header *h,
-						 const struct recording_writer_opts *opts);
+/*
+ * Writes the recording header (strings copied) in a frame of its own, flushed
+ * at once. Call it once, before any event.
+ */
+int recording_write_header(struct recording_writer *w, const struct rec_header *h);
 
 /*
  * Appends one event. Not thread-safe against other appends: one producer.
@@ -76,7 +77,10 @@ int recording_writer_close(struct recording_writer *w, const struct rec_trailer 
 /* Events accepted so far. */
 uint64_t recording_writer_events(const struct recording_writer *w);
 
-/* The sink adapter: events given to this sink are written to `w`. */
+/*
+ * The sink adapter: header, events and trailer given to this sink are
+ * written to `w`; `end` does nothing (close the writer yourself).
+ */
 struct event_sink recording_writer_sink(struct recording_writer *w);
 
 /* ---- reader --------------------------------------------------------------- */

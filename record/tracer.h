@@ -1,0 +1,43 @@
+/*
+ * tracer.h - the ptrace engine: spawn or attach, follow every task, decode
+ * syscalls, and deliver header, events, trailer and end to a sink.
+ *
+ * One call runs a whole trace. The tracer owns the process-wide signal
+ * handling while it runs (SIGINT, SIGTERM, SIGHUP; see tracer_run).
+ */
+#ifndef COMPENDIUM_TRACER_H
+#define COMPENDIUM_TRACER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "event.h"
+
+struct tracer_opts {
+	char *const *argv;         /* command to spawn (argv[0] searched in PATH), or NULL */
+	pid_t pid;                 /* process to attach to when argv is NULL */
+	bool no_seccomp;           /* stop on every syscall even when spawning */
+	bool verbose_raw;          /* undecoded syscalls become EV_SYSCALL events */
+	const char *const *recorder_argv; /* compendium's own argv, for the header */
+	int recorder_argc;
+	/* options to write into the header (name=value), borrowed */
+	const struct rec_option *options;
+	unsigned noptions;
+};
+
+/*
+ * Traces until the spawned command exits, or until detach (-p and Ctrl-C /
+ * SIGTERM / SIGHUP), or until a second Ctrl-C (or SIGTERM/SIGHUP when
+ * spawning) kills the traced processes. Sends sink->header first, then
+ * events, then sink->trailer (always: end reason, exit status), then
+ * sink->end.
+ *
+ * Returns the status compendium should exit with: the command's exit code,
+ * 128+signal when it was killed, 127 / 126 when it could not be found /
+ * executed (nothing is traced then, after a message on stderr), 0 after a
+ * detach, and 1 on a tracer error (message on stderr; for -p it names the
+ * reason and the fix, e.g. ptrace_scope or CAP_SYS_PTRACE).
+ */
+int tracer_run(const struct tracer_opts *o, const struct event_sink *sink);
+
+#endif
