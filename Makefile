@@ -90,8 +90,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-integration: compendium workloads
-	COMPENDIUM=$(CURDIR)/compendium WORKLOADS=$(CURDIR)/$(BUILD)/workloads \
+integration: $(BUILD)/compendium workloads
+	COMPENDIUM=$(abspath $(BUILD))/compendium WORKLOADS=$(abspath $(BUILD))/workloads \
 		$(PYTHON) -m pytest -q tests/integration
 
 FUZZ_SECONDS ?= 30
