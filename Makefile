@@ -14,7 +14,7 @@ BUILD   ?= build
 GEN     := $(BUILD)/gen
 
 PKGS    := libzstd libprotobuf-c
-CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
+CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-missing-braces \
 	-I. -Iformat -I$(GEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzstd -lprotobuf-c) -lpthread
 CFLAGS  ?= -O2

@@ -11,6 +11,8 @@ int cmd_show(int argc, char **argv);
 
 /* Exit statuses shared by the subcommands. */
 #define EXIT_USAGE 2 /* bad command line, unreadable input */
+#define EXIT_TRUNCATED 3 /* show: recording truncated, events before the cut shown */
+#define EXIT_CORRUPT 4   /* show: corrupt frames skipped */
 
 #define COMPENDIUM_VERSION "0.1.0"
 

@@ -89,6 +89,7 @@ enum note_level { NOTE_INFO = 0, NOTE_WARNING, NOTE_ERROR, NOTE__COUNT };
 #define EVENT_MAX_ARGV 256       /* argv entries kept per exec */
 #define EVENT_MAX_HIST_BUCKETS 64
 #define EVENT_MAX_SYSCALL_ARGS 6
+#define EVENT_MAX_STRING 65536   /* longer strings are cut by the writer */
 
 struct event_fd {
 	int32_t fd;
@@ -376,6 +377,7 @@ struct rec_integrity {
 	uint64_t events;         /* events delivered */
 	uint64_t corrupt_frames; /* frames skipped */
 	uint64_t skipped_bytes;  /* bytes not understood */
+	uint64_t unknown_events; /* events of kinds newer than this reader: skipped */
 };
 
 /*

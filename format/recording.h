@@ -9,7 +9,8 @@
  * thread compresses full buffers with zstd and writes them, so compression
  * never runs on the tracer's thread. A frame is handed over when it reaches
  * ~64 KiB or is ~250 ms old, whichever comes first, so a recorder killed with
- * SIGKILL loses at most the last 250 ms.
+ * SIGKILL loses at most the last 250 ms. The writer thread also fdatasyncs
+ * at most every 250 ms, so a host crash loses little more.
  *
  * Reader: streams frames; memory is bounded by the largest frame (16 MiB),
  * never by the file size.
@@ -37,7 +38,6 @@ struct recording_writer;
 
 struct recording_writer_opts {
 	int zstd_level;     /* 0: default (3) */
-	bool sync;          /* fdatasync after each frame (survives a host crash) */
 	size_t flush_bytes; /* 0: RECORDING_FLUSH_BYTES (tests use small frames) */
 	uint64_t flush_ns;  /* 0: RECORDING_FLUSH_NS */
 };
@@ -50,6 +50,10 @@ struct recording_writer_opts {
  */
 struct recording_writer *recording_writer_open(const char *path, bool force,
 					       const struct recording_writer_opts *opts);
+
+/* Same, on an already open fd that the writer takes ownership of. */
+struct recording_writer *recording_writer_fdopen(int fd,
+						 const struct recording_writer_opts *opts);
 
 /*
  * Writes the recording header (strings copied) in a frame of its own, flushed
@@ -68,7 +72,8 @@ int recording_write_event(struct recording_writer *w, const struct event *ev);
 int recording_writer_flush(struct recording_writer *w);
 
 /*
- * Writes the trailer `t` (NULL: none, as if the recorder died), flushes,
+ * Writes the trailer `t` (NULL: none; pass NULL when the trailer already
+ * went through the sink adapter, or to simulate a recorder that died), flushes,
  * fsyncs, joins the writer thread, closes the file and frees `w`.
  * Returns 0 or the first -errno the writer met.
  */

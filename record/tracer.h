@@ -18,6 +18,7 @@ struct tracer_opts {
 	pid_t pid;                 /* process to attach to when argv is NULL */
 	bool no_seccomp;           /* stop on every syscall even when spawning */
 	bool verbose_raw;          /* undecoded syscalls become EV_SYSCALL events */
+	const char *tool_version;  /* for the header (COMPENDIUM_VERSION) */
 	const char *const *recorder_argv; /* compendium's own argv, for the header */
 	int recorder_argc;
 	/* options to write into the header (name=value), borrowed */
@@ -36,7 +37,22 @@ struct tracer_opts {
  * 128+signal when it was killed, 127 / 126 when it could not be found /
  * executed (nothing is traced then, after a message on stderr), 0 after a
  * detach, and 1 on a tracer error (message on stderr; for -p it names the
- * reason and the fix, e.g. ptrace_scope or CAP_SYS_PTRACE).
+ * reason and the fix, e.g. ptrace_scope or CAP_SYS_PTRACE). When nothing was
+ * traced (127, 126, attach refused, spawn failure) no sink callback runs:
+ * the caller can tell by the header never arriving.
+ *
+ * Spawning: the header is sent when the command's first exec succeeds.
+ * Attaching: once every thread is attached, followed by the state found in
+ * /proc (EV_TASK, fds, maps, flagged EVENT_F_SEEDED) and one EV_LOSS
+ * {source "attach"}.
+ *
+ * Signals: while it runs, SIGINT, SIGTERM, SIGHUP and SIGCHLD are blocked
+ * and taken synchronously. A first SIGINT sent by a process (not by the
+ * terminal, which signals the whole foreground group itself) is forwarded to
+ * every traced process in compendium's process group, as a terminal would.
+ * On return, SIGINT, SIGTERM and SIGHUP stay blocked (pending ones are
+ * discarded) so that a late Ctrl-C cannot cut the recording's close; the
+ * caller may unblock them afterwards.
  */
 int tracer_run(const struct tracer_opts *o, const struct event_sink *sink);
 

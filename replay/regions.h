@@ -41,9 +41,26 @@ int regions_remap(struct regions *r, uint64_t old_addr, uint64_t old_len,
 /* Heap: [start, brk). */
 void regions_set_brk(struct regions *r, uint64_t brk);
 
+/*
+ * Units and model: lengths are rounded up to whole pages (4 KiB) like the
+ * kernel does; adjacent anonymous regions with the same protection are
+ * merged (the kernel merges such vmas), file regions are never merged.
+ * Every call is bounded: a range that wraps the address space is clipped,
+ * and at most REGIONS_MAX regions are kept (regions_map returns -ENOMEM).
+ * Failed syscalls must not be applied (the caller checks Event.err).
+ */
+#define REGIONS_MAX (1u << 20)
+
+/* The region holding addr (the heap included), or NULL. Valid until the
+ * map is next modified. */
 const struct region *regions_find(const struct regions *r, uint64_t addr);
 uint64_t regions_mapped_bytes(const struct regions *r);  /* excluding heap */
-uint32_t regions_count(const struct regions *r);
+uint32_t regions_count(const struct regions *r);         /* excluding heap */
+/* Peaks of regions_mapped_bytes / regions_count since regions_new/reset. */
 uint64_t regions_peak_bytes(const struct regions *r);
+uint32_t regions_peak_count(const struct regions *r);
+/* Heap: its size now (brk - start) and at most; start is the first brk seen. */
+uint64_t regions_heap_bytes(const struct regions *r);
+uint64_t regions_peak_heap_bytes(const struct regions *r);
 
 #endif
