@@ -109,7 +109,8 @@ build-fuzz/fuzz_reader: tests/fuzz/fuzz_reader.c $(SRCS) $(GEN_HDRS) $(GEN_SRCS)
 # ---- benchmarks ----------------------------------------------------------
 bench-format: $(BUILD)/bench_format
 	$(BUILD)/bench_format
-$(BUILD)/bench_format: tests/bench/bench_format.c $(LIB_OBJS)
+FORMAT_OBJS := $(filter $(BUILD)/format/%,$(LIB_OBJS)) $(GEN)/compendium.pb-c.o
+$(BUILD)/bench_format: tests/bench/bench_format.c $(FORMAT_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: bench-format

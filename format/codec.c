@@ -1122,9 +1122,9 @@ void codec_decode_trailer(const Compendium__Trailer *pt, struct rec_trailer *t)
 						  pt->losses[i]->reason };
 }
 
-/* ---- CRC-32C (Castagnoli), bytewise table ---------------------------------- */
+/* ---- CRC-32C (Castagnoli) ------------------------------------------------ */
 
-uint32_t crc32c(uint32_t crc, const void *p, size_t n)
+static uint32_t crc32c_sw(uint32_t crc, const uint8_t *b, size_t n)
 {
 	static uint32_t table[256];
 	static int ready;
@@ -1137,9 +1137,33 @@ uint32_t crc32c(uint32_t crc, const void *p, size_t n)
 		}
 		ready = 1;
 	}
-	const uint8_t *b = p;
-	crc = ~crc;
 	while (n--)
 		crc = table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
+/* SSE4.2 has a CRC-32C instruction: 8 bytes per cycle instead of one. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *b,
+							      size_t n)
+{
+	uint64_t c = crc;
+	for (; n >= 8; n -= 8, b += 8) {
+		uint64_t w;
+		memcpy(&w, b, 8);
+		c = __builtin_ia32_crc32di(c, w);
+	}
+	crc = (uint32_t)c;
+	for (; n; n--)
+		crc = __builtin_ia32_crc32qi(crc, *b++);
+	return crc;
+}
+
+uint32_t crc32c(uint32_t crc, const void *p, size_t n)
+{
+	static int hw = -1;
+	if (hw < 0)
+		hw = __builtin_cpu_supports("sse4.2");
+	crc = ~crc;
+	crc = hw ? crc32c_hw(crc, p, n) : crc32c_sw(crc, p, n);
 	return ~crc;
 }

@@ -567,6 +567,16 @@ static void test_fast_codec_matches_protobuf_c(void **state)
 	check_fast_matches_pb(&fault);
 }
 
+/* The CRC-32C check value of "123456789" is 0xe3069283 (RFC 3720). */
+static void test_crc32c_known_value(void **state)
+{
+	(void)state;
+	assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283u);
+	/* incremental == one shot, across the 8-byte fast path */
+	const char *s = "the quick brown fox jumps over the lazy dog";
+	assert_int_equal(crc32c(crc32c(0, s, 13), s + 13, strlen(s) - 13), crc32c(0, s, strlen(s)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_sigkill_leaves_readable_file),
 		cmocka_unit_test(test_refuses_overwrite),
 		cmocka_unit_test(test_fast_codec_matches_protobuf_c),
+		cmocka_unit_test(test_crc32c_known_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
