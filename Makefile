@@ -113,7 +113,13 @@ FORMAT_OBJS := $(filter $(BUILD)/format/%,$(LIB_OBJS)) $(GEN)/compendium.pb-c.o
 $(BUILD)/bench_format: tests/bench/bench_format.c $(FORMAT_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: bench-format
+$(BUILD)/list_syscalls: tests/bench/list_syscalls.c $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# BENCH_RUNS=N for more rounds, BENCH_ONLY=dd,tar for some workloads
+bench: all workloads bench-format $(BUILD)/list_syscalls
+	$(PYTHON) tests/bench/bench.py $(BUILD)/compendium $(BUILD)/workloads \
+		$(BUILD)/list_syscalls $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 # ---- demo ----------------------------------------------------------------
 demo: deps

@@ -735,6 +735,8 @@ int codec_encode_trailer(const struct rec_trailer *t, struct buf *out)
 	SET(pt, core_dumped, t->core_dumped);
 	SET(pt, end_ts_ns, t->end_ts_ns);
 	SET(pt, event_count, t->event_count);
+	SET(pt, recorder_max_rss_kb, t->recorder_max_rss_kb);
+	SET(pt, recorder_cpu_ns, t->recorder_cpu_ns);
 	losses_to_pb(t->losses, nl, loss, lossp);
 	pt.n_losses = nl;
 	pt.losses = lossp;
@@ -1115,6 +1117,8 @@ void codec_decode_trailer(const Compendium__Trailer *pt, struct rec_trailer *t)
 	t->core_dumped = GET(pt, core_dumped);
 	t->end_ts_ns = GET(pt, end_ts_ns);
 	t->event_count = GET(pt, event_count);
+	t->recorder_max_rss_kb = GET(pt, recorder_max_rss_kb);
+	t->recorder_cpu_ns = GET(pt, recorder_cpu_ns);
 	t->nlosses = pt->n_losses < REC_MAX_LOSSES ? (uint32_t)pt->n_losses : REC_MAX_LOSSES;
 	for (uint32_t i = 0; i < t->nlosses; i++)
 		t->losses[i] = (struct rec_loss){ pt->losses[i]->source,

@@ -363,6 +363,8 @@ struct rec_trailer {
 	bool core_dumped;
 	uint64_t end_ts_ns;
 	uint64_t event_count;
+	uint64_t recorder_max_rss_kb; /* filled by the writer when 0 */
+	uint64_t recorder_cpu_ns;     /* filled by the writer when 0 */
 	uint32_t nlosses;
 	struct rec_loss losses[REC_MAX_LOSSES];
 };
