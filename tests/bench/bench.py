@@ -60,15 +60,22 @@ def tools(comp, syscalls, recdir):
     }
     if not works(["perf", "trace", "-o", "/dev/null", "--", "true"]):
         del t["perf-trace"]
-    for opt in ("--faults", "--ebpf"):
-        probe = [comp, "record", "--force", "-o", os.path.join(recdir, "probe.cmp"), opt,
-                 "--", "true"]
-        if works(probe):
+    for opt, source in (("--faults", "perf-faults"), ("--ebpf", "ebpf")):
+        probe = os.path.join(recdir, "probe.cmp")
+        if works([comp, "record", "--force", "-o", probe, opt, "--", "true"]) and \
+                source_active(comp, probe, source):
             t["compendium" + opt.replace("--", "+")] = (
                 lambda name, opt=opt: [comp, "record", "--force", "-o",
                                        os.path.join(recdir, name + opt[1:] + ".cmp"),
                                        opt, "--"])
     return t
+
+
+def source_active(comp, path, name):
+    """Whether the recording's header says the source `name` ran."""
+    header = next((r for r in records(comp, path) if r["type"] == "header"), {})
+    return any(s.get("name", "").startswith(name) and s.get("active")
+               for s in header.get("sources", []))
 
 
 def timed(cmd):
