@@ -13,10 +13,10 @@ MODULES := format record replay report
 BUILD   ?= build
 GEN     := $(BUILD)/gen
 
-PKGS    := libzstd libprotobuf-c
+PKGS    := libzstd libprotobuf-c libbpf libelf zlib
 CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-missing-braces \
 	-I. -Iformat -I$(GEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzstd -lprotobuf-c) -lpthread
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzstd -lprotobuf-c -lbpf -lelf -lz) -lpthread
 CFLAGS  ?= -O2
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS) $(EXTRA_CFLAGS)
 
@@ -31,7 +31,7 @@ WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS))
 
 .PHONY: all deps test-deps test unit integration fuzz asan demo bench bench-format \
-	install clean
+	install clean browser bench-report
 all: compendium
 
 # ---- the binary ---------------------------------------------------------
@@ -58,6 +58,32 @@ $(GEN)/syscall_names.h: format/gen-syscall-names.sh
 	format/gen-syscall-names.sh /usr/include/x86_64-linux-gnu/asm/unistd_64.h > $@.tmp
 	mv $@.tmp $@
 
+# ---- eBPF: bpf/latency.bpf.c -> BPF object -> skeleton in record/ebpf.o ----
+# CO-RE against bpf/vmlinux_min.h: no dependence on this host's kernel BTF.
+# -g makes the BTF libbpf needs; llvm-strip -g then drops the DWARF.
+BPFTOOL    ?= bpftool
+LLVM_STRIP ?= llvm-strip
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ibpf \
+	-I/usr/include/$(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu) \
+	-Wall -Wextra -Wno-unused-parameter -Werror
+$(GEN)/latency.bpf.o: bpf/latency.bpf.c bpf/latency.h bpf/vmlinux_min.h
+	@mkdir -p $(GEN)
+	$(CLANG) $(BPF_CFLAGS) -c -o $@.tmp $<
+	$(LLVM_STRIP) -g $@.tmp
+	mv $@.tmp $@
+$(GEN)/latency.skel.h: $(GEN)/latency.bpf.o
+	$(BPFTOOL) gen skeleton $< name latency > $@.tmp
+	mv $@.tmp $@
+$(BUILD)/record/ebpf.o: $(GEN)/latency.skel.h
+$(BUILD)/tests/test_ebpf: | $(BUILD)/workloads/ebpf_spin $(BUILD)/workloads/ebpf_dio
+# per-event cost of the eBPF source (root): make bench-ebpf
+$(BUILD)/ebpf_probe: tests/ebpf/ebpf_probe.c $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+bench-ebpf: $(BUILD)/ebpf_probe
+	$(BUILD)/ebpf_probe
+bench: bench-ebpf
+.PHONY: bench-ebpf
+
 # ---- dependencies -------------------------------------------------------
 deps:
 	@.ci/deps.sh build
@@ -77,6 +103,7 @@ test: test-deps
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" unit
 	$(MAKE) fuzz
 	$(MAKE) integration
+	$(MAKE) browser
 
 workloads: $(WORKLOAD_BINS)
 $(BUILD)/workloads/%: tests/workloads/%.c
@@ -117,9 +144,44 @@ $(BUILD)/list_syscalls: tests/bench/list_syscalls.c $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # BENCH_RUNS=N for more rounds, BENCH_ONLY=dd,tar for some workloads
-bench: all workloads bench-format $(BUILD)/list_syscalls
+bench: all workloads bench-format bench-report $(BUILD)/list_syscalls
 	$(PYTHON) tests/bench/bench.py $(BUILD)/compendium $(BUILD)/workloads \
 		$(BUILD)/list_syscalls $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
+
+# ---- the HTML report: embedded page assets, browser test, benchmark -------
+# report/report.{html,css,js} are compiled in as byte arrays (report/embed.sh).
+# The browser test drives Debian's chromium with playwright-core from npm
+# (tests/browser/package-lock.json pins it; it never downloads a browser).
+REPORT_ASSETS := report/report.html report/report.css report/report.js
+$(GEN)/report_assets.h: report/embed.sh $(REPORT_ASSETS)
+	@mkdir -p $(GEN)
+	sh report/embed.sh $(REPORT_ASSETS) > $@.tmp
+	mv $@.tmp $@
+$(BUILD)/report/report.o: $(GEN)/report_assets.h
+
+BROWSER_MODULES := tests/browser/node_modules/playwright-core/package.json
+$(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+browser: $(BUILD)/compendium workloads $(BROWSER_MODULES)
+	COMPENDIUM=$(abspath $(BUILD))/compendium WORKLOADS=$(abspath $(BUILD))/workloads \
+		node tests/browser/report.test.js
+
+bench-report: $(BUILD)/compendium $(BUILD)/bench_report_gen $(BROWSER_MODULES)
+	COMPENDIUM=$(abspath $(BUILD))/compendium GENERATOR=$(abspath $(BUILD))/bench_report_gen \
+		sh tests/bench/bench_report.sh
+$(BUILD)/bench_report_gen: tests/bench/bench_report_gen.c $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- page faults (record/faults.c): test workload, benchmark --------------
+# test_faults runs fault_touch from $(BUILD)/workloads (order-only: not linked).
+$(BUILD)/tests/test_faults: | $(BUILD)/workloads/fault_touch
+.PHONY: bench-faults
+bench-faults: $(BUILD)/bench_faults
+	$(BUILD)/bench_faults
+$(BUILD)/bench_faults: tests/bench/bench_faults.c $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+bench: bench-faults
 
 # ---- demo ----------------------------------------------------------------
 demo: deps

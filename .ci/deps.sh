@@ -6,7 +6,7 @@ set -eu
 build_pkgs="make gcc libc6-dev linux-libc-dev libbpf-dev libelf-dev libzstd-dev
  libprotobuf-c-dev protobuf-c-compiler clang llvm bpftool pkg-config zlib1g-dev"
 test_pkgs="libcmocka-dev libclang-rt-14-dev python3 python3-pytest strace
- coreutils git"
+ coreutils git chromium nodejs npm"
 case "${1:-build}" in
 	build) want=$build_pkgs ;;
 	test) want="$build_pkgs $test_pkgs" ;;
@@ -14,6 +14,9 @@ case "${1:-build}" in
 esac
 missing=
 for p in $want; do
+	# a node from elsewhere (e.g. NodeSource, whose nodejs conflicts with
+	# Debian's npm) brings its own npm: the command is what the tests need
+	case "$p" in nodejs|npm) command -v "${p%js}" >/dev/null 2>&1 && continue ;; esac
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$s" in *" installed") ;; *) missing="$missing $p" ;; esac
 done

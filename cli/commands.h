@@ -6,8 +6,18 @@
 #ifndef COMPENDIUM_COMMANDS_H
 #define COMPENDIUM_COMMANDS_H
 
+#include <stdio.h>
+
 int cmd_record(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+/* Live mode (`compendium [OPTIONS] -- COMMAND`, `-p PID`): main calls it
+ * when argv[1] is an option rather than a subcommand; argv[0] is
+ * "compendium". */
+int cmd_live(int argc, char **argv);
+/* Live mode's usage (main's --help starts with it). */
+void cmd_live_usage(FILE *f);
 
 /* Exit statuses shared by the subcommands. */
 #define EXIT_USAGE 2 /* bad command line, unreadable input */

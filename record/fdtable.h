@@ -40,9 +40,12 @@ int fdtable_set_local(struct fdtable *t, int fd, const char *local);
 int fdtable_set_peer(struct fdtable *t, int fd, uint8_t proto, const char *peer);
 void fdtable_close(struct fdtable *t, int fd);
 void fdtable_close_range(struct fdtable *t, int first, int last);
-/* dup: newfd becomes a copy of oldfd (cloexec as given). */
+/* dup: newfd becomes a copy of oldfd (cloexec as given). When oldfd is not
+ * in the table, newfd is dropped from it (to be resolved lazily later). */
 int fdtable_dup(struct fdtable *t, int oldfd, int newfd, bool cloexec);
 void fdtable_set_cloexec(struct fdtable *t, int fd, bool cloexec);
+/* close_range(CLOSE_RANGE_CLOEXEC): marks the known fds in [first, last]. */
+void fdtable_set_cloexec_range(struct fdtable *t, int first, int last, bool cloexec);
 void fdtable_exec(struct fdtable *t);
 
 /*

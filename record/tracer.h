@@ -46,8 +46,12 @@ struct tracer_opts {
  * /proc (EV_TASK, fds, maps, flagged EVENT_F_SEEDED) and one EV_LOSS
  * {source "attach"}.
  *
- * Signals: while it runs, SIGINT, SIGTERM, SIGHUP and SIGCHLD are blocked
- * and taken synchronously. A first SIGINT sent by a process (not by the
+ * Signals: while it runs, SIGINT, SIGTERM and SIGHUP are blocked in the
+ * calling thread and taken by a watcher thread of the tracer (no handler
+ * runs, no syscall sees EINTR). Any other thread of the process (a writer
+ * thread) must have them blocked too, or it would receive them instead:
+ * create such threads with all signals blocked. SIGCHLD must not be ignored
+ * while the tracer runs (it resets SIG_IGN to SIG_DFL and restores it). A first SIGINT sent by a process (not by the
  * terminal, which signals the whole foreground group itself) is forwarded to
  * every traced process in compendium's process group, as a terminal would.
  * On return, SIGINT, SIGTERM and SIGHUP stay blocked (pending ones are

@@ -1,0 +1,676 @@
+/*
+ * summary.c - folds the event stream into the summary model (summary.h).
+ *
+ * Cost per event is O(1): files and peers are found through small open
+ * addressing hash indexes (string keys), address spaces by a linear scan of
+ * the few live ones, and the last file touched is cached because I/O comes
+ * in runs on one fd.
+ */
+#define _GNU_SOURCE
+#include "summary.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "regions.h"
+
+#define MAX_PROCS_KEPT 4096 /* subprocess table bound (a fork bomb is not a table) */
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void *grow(void *arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+	if (need <= *cap)
+		return arr;
+	uint32_t c = *cap ? *cap * 2 : 16;
+	while (c < need)
+		c *= 2;
+	void *p = realloc(arr, (size_t)c * elem);
+	if (!p)
+		return NULL;
+	memset((char *)p + (size_t)*cap * elem, 0, (size_t)(c - *cap) * elem);
+	*cap = c;
+	return p;
+}
+
+static char *dup_str(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static uint64_t hash_str(const char *s, uint32_t extra)
+{
+	uint64_t h = 1469598103934665603ull ^ extra;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * Open addressing index from a key to an entry number (stored +1, 0 empty).
+ * `key_of(i)` gives entry i's key; rebuilt at 50% load.
+ */
+typedef const char *(*key_fn)(const struct summary *s, uint32_t i, uint32_t *extra);
+
+static const char *file_key(const struct summary *s, uint32_t i, uint32_t *extra)
+{
+	*extra = 0;
+	return s->files[i].path;
+}
+
+static const char *peer_key(const struct summary *s, uint32_t i, uint32_t *extra)
+{
+	*extra = s->peers[i].proto;
+	return s->peers[i].addr;
+}
+
+static int index_find(const struct summary *s, uint32_t *idx, uint32_t cap, key_fn kf,
+		      const char *key, uint32_t extra, uint32_t *slot)
+{
+	if (!cap)
+		return -1;
+	uint32_t m = cap - 1;
+	uint32_t i = (uint32_t)hash_str(key, extra) & m;
+	for (;; i = (i + 1) & m) {
+		if (!idx[i]) {
+			*slot = i;
+			return -1;
+		}
+		uint32_t e, ex;
+		e = idx[i] - 1;
+		const char *k = kf(s, e, &ex);
+		if (ex == extra && strcmp(k, key) == 0)
+			return (int)e;
+	}
+}
+
+static int index_rebuild(struct summary *s, uint32_t **idx, uint32_t *cap, uint32_t n,
+			 key_fn kf)
+{
+	uint32_t c = *cap ? *cap : 64;
+	while (c < 2 * (n + 1))
+		c *= 2;
+	if (c == *cap)
+		return 0;
+	uint32_t *ni = calloc(c, sizeof(*ni));
+	if (!ni)
+		return -1;
+	for (uint32_t e = 0; e < n; e++) {
+		uint32_t ex, slot = 0;
+		const char *k = kf(s, e, &ex);
+		index_find(s, ni, c, kf, k, ex, &slot);
+		ni[slot] = e + 1;
+	}
+	free(*idx);
+	*idx = ni;
+	*cap = c;
+	return 0;
+}
+
+static struct summary_file *file_get(struct summary *s, const char *path, uint64_t ts)
+{
+	if (!path)
+		return NULL;
+	if (s->last_file >= 0 && strcmp(s->files[s->last_file].path, path) == 0)
+		return &s->files[s->last_file];
+	uint32_t slot = 0;
+	int e = index_find(s, s->file_index, s->file_index_cap, file_key, path, 0, &slot);
+	if (e < 0) {
+		struct summary_file *f = grow(s->files, &s->files_cap, s->nfiles + 1, sizeof(*f));
+		if (!f)
+			return NULL;
+		s->files = f;
+		char *p = strdup(path);
+		if (!p)
+			return NULL;
+		e = (int)s->nfiles++;
+		s->files[e] = (struct summary_file){ .path = p, .first_ts_ns = ts };
+		if (index_rebuild(s, &s->file_index, &s->file_index_cap, s->nfiles, file_key) < 0)
+			return NULL;
+		uint32_t sl = 0;
+		if (index_find(s, s->file_index, s->file_index_cap, file_key, path, 0, &sl) < 0)
+			s->file_index[sl] = (uint32_t)e + 1;
+	}
+	s->last_file = e;
+	return &s->files[e];
+}
+
+static struct summary_peer *peer_get(struct summary *s, const char *addr, uint8_t proto,
+				     uint64_t ts)
+{
+	if (!addr)
+		return NULL;
+	uint32_t slot = 0;
+	int e = index_find(s, s->peer_index, s->peer_index_cap, peer_key, addr, proto, &slot);
+	if (e >= 0)
+		return &s->peers[e];
+	struct summary_peer *p = grow(s->peers, &s->peers_cap, s->npeers + 1, sizeof(*p));
+	if (!p)
+		return NULL;
+	s->peers = p;
+	char *a = strdup(addr);
+	if (!a)
+		return NULL;
+	e = (int)s->npeers++;
+	s->peers[e] = (struct summary_peer){ .addr = a, .proto = proto, .first_ts_ns = ts };
+	if (index_rebuild(s, &s->peer_index, &s->peer_index_cap, s->npeers, peer_key) < 0)
+		return NULL;
+	uint32_t sl = 0;
+	if (index_find(s, s->peer_index, s->peer_index_cap, peer_key, addr, proto, &sl) < 0)
+		s->peer_index[sl] = (uint32_t)e + 1;
+	return &s->peers[e];
+}
+
+/* ---- address spaces ---------------------------------------------------- */
+
+static struct summary_space *space_find(struct summary *s, uint32_t pid)
+{
+	/* newest first: the live ones are usually at the end */
+	for (uint32_t i = s->nspaces; i-- > 0;)
+		if (s->spaces[i].pid == pid && s->spaces[i].alive)
+			return &s->spaces[i];
+	return NULL;
+}
+
+static struct summary_space *space_new(struct summary *s, uint32_t pid, struct regions *map)
+{
+	if (!map)
+		return NULL;
+	struct summary_space *sp = grow(s->spaces, &s->spaces_cap, s->nspaces + 1, sizeof(*sp));
+	if (!sp) {
+		regions_free(map);
+		return NULL;
+	}
+	s->spaces = sp;
+	sp = &s->spaces[s->nspaces++];
+	*sp = (struct summary_space){ .pid = pid, .map = map, .alive = true };
+	return sp;
+}
+
+static struct summary_space *space_get(struct summary *s, uint32_t pid)
+{
+	struct summary_space *sp = space_find(s, pid);
+	return sp ? sp : space_new(s, pid, regions_new());
+}
+
+/* Re-accounts a space after a change: running total and its peak. */
+static void space_account(struct summary *s, struct summary_space *sp)
+{
+	uint64_t now = sp->alive ? regions_heap_bytes(sp->map) + regions_mapped_bytes(sp->map) : 0;
+	s->live_total = s->live_total - sp->total + now;
+	sp->total = now;
+	if (s->live_total > s->total_peak)
+		s->total_peak = s->live_total;
+}
+
+static void space_end(struct summary *s, struct summary_space *sp)
+{
+	sp->alive = false;
+	space_account(s, sp);
+}
+
+/* ---- the events --------------------------------------------------------- */
+
+static struct summary_proc *proc_find(struct summary *s, uint32_t pid)
+{
+	for (uint32_t i = s->nprocs; i-- > 0;)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+static void add_exec(struct summary *s, const struct event *ev)
+{
+	struct summary_space *sp = space_find(s, ev->pid);
+	if (sp) {
+		regions_reset(sp->map);
+		space_account(s, sp);
+	}
+	/* one entry per process, in order of its first exec (the root
+	 * included: the FINAL block leaves it out, the report does not) */
+	if (proc_find(s, ev->pid) || s->nprocs >= MAX_PROCS_KEPT)
+		return;
+	struct summary_proc *p = grow(s->procs, &s->procs_cap, s->nprocs + 1, sizeof(*p));
+	if (!p)
+		return;
+	s->procs = p;
+	p = &s->procs[s->nprocs++];
+	*p = (struct summary_proc){ .pid = ev->pid, .path = dup_str(ev->exec.path),
+				    .comm = dup_str(ev->exec.comm), .exec_ts_ns = ev->ts_ns };
+	uint32_t argc = ev->exec.argc < EVENT_MAX_ARGV ? ev->exec.argc : EVENT_MAX_ARGV;
+	if (argc && ev->exec.argv) {
+		p->argv = calloc(argc, sizeof(char *));
+		if (p->argv) {
+			for (uint32_t i = 0; i < argc; i++)
+				p->argv[i] = dup_str(ev->exec.argv[i] ? ev->exec.argv[i] : "");
+			p->argc = argc;
+		}
+	}
+}
+
+static void add_exit(struct summary *s, const struct event *ev)
+{
+	if (ev->exit.thread)
+		return;
+	struct summary_proc *p = proc_find(s, ev->pid);
+	if (p) {
+		p->exited = true;
+		p->exit_code = ev->exit.code;
+		p->exit_signal = ev->exit.signal;
+	}
+	struct summary_space *sp = space_find(s, ev->pid);
+	if (sp)
+		space_end(s, sp);
+	if (ev->pid == s->root_pid && !s->has_trailer) {
+		s->root_exited = true;
+		s->exit_code = ev->exit.code;
+		s->exit_signal = ev->exit.signal;
+		s->core_dumped = ev->exit.core_dumped;
+	}
+}
+
+static void add_spawn(struct summary *s, const struct event *ev)
+{
+	s->tasks++;
+	if (ev->spawn.kind == SPAWN_THREAD || ev->spawn.child_pid == ev->pid)
+		return;
+	struct summary_space *parent = space_find(s, ev->pid);
+	struct regions *map = NULL;
+	if (ev->spawn.kind == SPAWN_PROCESS && !(ev->spawn.clone_flags & 0x100 /* CLONE_VM */) &&
+	    parent)
+		map = regions_clone(parent->map);
+	else
+		map = regions_new();
+	struct summary_space *sp = space_new(s, ev->spawn.child_pid, map);
+	if (sp)
+		space_account(s, sp);
+}
+
+static void add_io_bytes(struct summary *s, const struct event_fd *fd, bool write,
+			 int64_t bytes, const char *addr, uint64_t ts)
+{
+	if (bytes <= 0)
+		return;
+	uint64_t b = (uint64_t)bytes;
+	if (fd->kind == FD_SOCKET) {
+		if (write)
+			s->net_sent += b;
+		else
+			s->net_received += b;
+		struct summary_peer *p = peer_get(s, addr ? addr : fd->name, fd->proto, ts);
+		if (p) {
+			if (write)
+				p->sent += b;
+			else
+				p->received += b;
+		}
+	} else if (fd->kind == FD_FILE) {
+		if (write)
+			s->file_written += b;
+		else
+			s->file_read += b;
+		struct summary_file *f = file_get(s, fd->name, ts);
+		if (f) {
+			if (write)
+				f->bytes_written += b;
+			else
+				f->bytes_read += b;
+		}
+	} else {
+		if (write)
+			s->other_written += b;
+		else
+			s->other_read += b;
+	}
+}
+
+static void add_open(struct summary *s, const struct event *ev)
+{
+	if (ev->flags & EVENT_F_SEEDED)
+		return; /* open before we attached: not something it did */
+	struct summary_file *f = file_get(s, ev->open.path, ev->ts_ns);
+	if (ev->err) {
+		s->failed_opens++;
+		if (f)
+			f->failed_opens++;
+		return;
+	}
+	if (!f)
+		return;
+	uint32_t acc = ev->open.flags & 3;
+	if (ev->open.flags & 010000000 /* O_PATH */)
+		return;
+	if (acc == 0 || acc == 2)
+		f->opens_read++;
+	if (acc == 1 || acc == 2)
+		f->opens_write++;
+}
+
+static void add_connect(struct summary *s, const struct event *ev, bool inbound,
+			uint8_t proto, const char *addr)
+{
+	struct summary_peer *p = peer_get(s, addr, proto, ev->ts_ns);
+	if (!p)
+		return;
+	if (p->connects == 0 && p->failed == 0 && p->sent == 0 && p->received == 0)
+		p->inbound = inbound;
+	if (ev->err && ev->err != 115 /* EINPROGRESS */) {
+		p->failed++;
+		p->last_err = ev->err;
+	} else {
+		p->connects++;
+	}
+}
+
+static void add_mem(struct summary *s, const struct event *ev)
+{
+	if (ev->err)
+		return;
+	struct summary_space *sp = space_get(s, ev->pid);
+	if (!sp)
+		return;
+	switch (ev->kind) {
+	case EV_BRK:
+		if (ev->brk.old_brk)
+			regions_set_brk(sp->map, ev->brk.old_brk);
+		regions_set_brk(sp->map, ev->brk.new_brk);
+		break;
+	case EV_MMAP: {
+		uint8_t kind = ev->mmap.path ? REGION_FILE
+			       : (ev->mmap.flags & MAP_STACK) ? REGION_STACK : REGION_ANON;
+		regions_map(sp->map, ev->mmap.addr, ev->mmap.len, ev->mmap.prot, kind,
+			    ev->mmap.path);
+		break;
+	}
+	case EV_MUNMAP:
+		regions_unmap(sp->map, ev->munmap.addr, ev->munmap.len);
+		break;
+	case EV_MREMAP:
+		regions_remap(sp->map, ev->mremap.old_addr, ev->mremap.old_len,
+			      ev->mremap.new_addr, ev->mremap.new_len);
+		break;
+	case EV_MPROTECT:
+		regions_protect(sp->map, ev->mprotect.addr, ev->mprotect.len, ev->mprotect.prot);
+		break;
+	default:
+		break;
+	}
+	space_account(s, sp);
+}
+
+static void add_fault(struct summary *s, const struct event *ev)
+{
+	s->faults++;
+	struct summary_space *sp = space_find(s, ev->pid);
+	const struct region *r = sp ? regions_find(sp->map, ev->fault.addr) : NULL;
+	if (!r)
+		s->faults_other++;
+	else if (r->kind == REGION_HEAP)
+		s->faults_heap++;
+	else if (r->kind == REGION_FILE)
+		s->faults_file++;
+	else if (r->kind == REGION_ANON || r->kind == REGION_STACK)
+		s->faults_anon++;
+	else
+		s->faults_other++;
+}
+
+static void add_loss(struct summary *s, const char *source, uint64_t count, bool total)
+{
+	const char *src = source ? source : "unknown";
+	for (uint32_t i = 0; i < s->nlosses; i++) {
+		if (strcmp(s->losses[i].source, src) == 0) {
+			if (total) {
+				if (count > s->losses[i].count)
+					s->losses[i].count = count;
+			} else {
+				s->losses[i].count += count;
+			}
+			return;
+		}
+	}
+	struct summary_loss *l = grow(s->losses, &s->losses_cap, s->nlosses + 1, sizeof(*l));
+	if (!l)
+		return;
+	s->losses = l;
+	char *c = strdup(src);
+	if (!c)
+		return;
+	s->losses[s->nlosses++] = (struct summary_loss){ c, count };
+}
+
+void summary_add_event(struct summary *s, const struct event *ev)
+{
+	s->events++;
+	if (ev->ts_ns > s->last_ts_ns)
+		s->last_ts_ns = ev->ts_ns;
+	switch (ev->kind) {
+	case EV_SPAWN:
+		if (!ev->err)
+			add_spawn(s, ev);
+		break;
+	case EV_EXEC:
+		if (!ev->err)
+			add_exec(s, ev);
+		if (!ev->err && ev->pid == s->root_pid && ev->exec.comm) {
+			free(s->root_comm);
+			s->root_comm = strdup(ev->exec.comm);
+		}
+		break;
+	case EV_TASK:
+		if (ev->pid == s->root_pid && ev->tid == ev->pid && ev->task.comm && !s->root_comm)
+			s->root_comm = strdup(ev->task.comm);
+		break;
+	case EV_EXIT:
+		add_exit(s, ev);
+		break;
+	case EV_OPEN:
+		add_open(s, ev);
+		break;
+	case EV_CONNECT:
+		add_connect(s, ev, false, ev->connect.proto, ev->connect.addr);
+		break;
+	case EV_ACCEPT:
+		if (!ev->err)
+			add_connect(s, ev, true, ev->accept.proto, ev->accept.peer_addr);
+		break;
+	case EV_IO:
+		if (!ev->err)
+			add_io_bytes(s, &ev->io.fd, ev->io.op == IO_WRITE || ev->io.op == IO_SEND,
+				     ev->io.bytes, ev->io.addr, ev->ts_ns);
+		break;
+	case EV_TRANSFER:
+		if (!ev->err) {
+			add_io_bytes(s, &ev->transfer.src, false, ev->transfer.bytes, NULL, ev->ts_ns);
+			add_io_bytes(s, &ev->transfer.dst, true, ev->transfer.bytes, NULL, ev->ts_ns);
+		}
+		break;
+	case EV_BRK:
+	case EV_MMAP:
+	case EV_MUNMAP:
+	case EV_MREMAP:
+	case EV_MPROTECT:
+		add_mem(s, ev);
+		break;
+	case EV_FAULT:
+		add_fault(s, ev);
+		break;
+	case EV_SCHED:
+		s->sched_count++;
+		s->sched_total_ns += ev->sched.delay_ns;
+		if (ev->sched.delay_ns > s->sched_max_ns)
+			s->sched_max_ns = ev->sched.delay_ns;
+		break;
+	case EV_BLOCK:
+		s->block_count++;
+		if (ev->block.write)
+			s->block_written += ev->block.bytes;
+		else
+			s->block_read += ev->block.bytes;
+		s->block_total_ns += ev->dur_ns;
+		if (ev->dur_ns > s->block_max_ns)
+			s->block_max_ns = ev->dur_ns;
+		if (ev->block.error)
+			s->block_errors++;
+		break;
+	case EV_LOSS:
+		add_loss(s, ev->loss.source, ev->loss.count, false);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- header, trailer, end ---------------------------------------------- */
+
+void summary_add_header(struct summary *s, const struct rec_header *h)
+{
+	s->have_header = true;
+	s->mode = h->mode;
+	s->root_pid = h->root_pid;
+	s->tasks = 1;
+	uint32_t argc = h->argc < EVENT_MAX_ARGV ? h->argc : EVENT_MAX_ARGV;
+	if (argc && h->argv && !s->argv) {
+		s->argv = calloc(argc, sizeof(char *));
+		if (s->argv) {
+			for (uint32_t i = 0; i < argc; i++)
+				s->argv[i] = dup_str(h->argv[i] ? h->argv[i] : "");
+			s->argc = argc;
+		}
+	}
+	for (uint32_t i = 0; i < h->nsources && i < REC_MAX_SOURCES; i++) {
+		const char *n = h->sources[i].name;
+		if (!n || !h->sources[i].active)
+			continue;
+		if (strstr(n, "fault"))
+			s->src_faults = true;
+		else if (strstr(n, "sched"))
+			s->src_sched = true;
+		else if (strstr(n, "block"))
+			s->src_block = true;
+	}
+}
+
+void summary_add_trailer(struct summary *s, const struct rec_trailer *t)
+{
+	s->has_trailer = true;
+	s->end_reason = t->end_reason;
+	s->end_ts_ns = t->end_ts_ns;
+	if (t->end_reason != REC_END_DETACHED && t->end_reason != REC_END_ERROR) {
+		s->root_exited = true;
+		s->exit_code = t->exit_code;
+		s->exit_signal = t->exit_signal;
+		s->core_dumped = t->core_dumped;
+	}
+	for (uint32_t i = 0; i < t->nlosses && i < REC_MAX_LOSSES; i++)
+		add_loss(s, t->losses[i].source, t->losses[i].count, true);
+}
+
+void summary_add_end(struct summary *s, const struct rec_integrity *in)
+{
+	s->ended = true;
+	s->integrity = *in;
+	/* final memory: each address space as it ended */
+	s->heap = s->mmap = 0;
+	s->regions = 0;
+	s->heap_peak = s->mmap_peak = 0;
+	s->regions_peak = 0;
+	for (uint32_t i = 0; i < s->nspaces; i++) {
+		struct regions *m = s->spaces[i].map;
+		s->heap += regions_heap_bytes(m);
+		s->mmap += regions_mapped_bytes(m);
+		s->regions += regions_count(m);
+		s->heap_peak += regions_peak_heap_bytes(m);
+		s->mmap_peak += regions_peak_bytes(m);
+		s->regions_peak += regions_peak_count(m);
+	}
+	if (s->total_peak < s->heap + s->mmap)
+		s->total_peak = s->heap + s->mmap;
+}
+
+static void sink_header(void *c, const struct rec_header *h) { summary_add_header(c, h); }
+static void sink_event(void *c, const struct event *ev) { summary_add_event(c, ev); }
+static void sink_trailer(void *c, const struct rec_trailer *t) { summary_add_trailer(c, t); }
+static void sink_end(void *c, const struct rec_integrity *in) { summary_add_end(c, in); }
+
+struct event_sink summary_sink(struct summary *s)
+{
+	return (struct event_sink){ .ctx = s, .header = sink_header, .event = sink_event,
+				    .trailer = sink_trailer, .end = sink_end };
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+uint64_t summary_lost(const struct summary *s)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < s->nlosses; i++)
+		n += s->losses[i].count;
+	return n;
+}
+
+uint64_t summary_duration_ns(const struct summary *s)
+{
+	if (s->has_trailer && s->end_ts_ns)
+		return s->end_ts_ns;
+	return s->last_ts_ns;
+}
+
+enum summary_completeness summary_completeness(const struct summary *s)
+{
+	if (!s->has_trailer || s->integrity.truncated)
+		return SUMMARY_TRUNCATED;
+	switch (s->end_reason) {
+	case REC_END_INTERRUPTED: return SUMMARY_INTERRUPTED;
+	case REC_END_DETACHED: return SUMMARY_DETACHED;
+	case REC_END_ERROR: return SUMMARY_FAILED;
+	default: return SUMMARY_COMPLETE;
+	}
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+struct summary *summary_new(void)
+{
+	struct summary *s = calloc(1, sizeof(*s));
+	if (s)
+		s->last_file = -1;
+	return s;
+}
+
+static void free_strv(char **v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void summary_free(struct summary *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->nfiles; i++)
+		free(s->files[i].path);
+	for (uint32_t i = 0; i < s->npeers; i++)
+		free(s->peers[i].addr);
+	for (uint32_t i = 0; i < s->nprocs; i++) {
+		free(s->procs[i].path);
+		free(s->procs[i].comm);
+		free_strv(s->procs[i].argv, s->procs[i].argc);
+	}
+	for (uint32_t i = 0; i < s->nspaces; i++)
+		regions_free(s->spaces[i].map);
+	for (uint32_t i = 0; i < s->nlosses; i++)
+		free(s->losses[i].source);
+	free_strv(s->argv, s->argc);
+	free(s->root_comm);
+	free(s->files);
+	free(s->peers);
+	free(s->procs);
+	free(s->spaces);
+	free(s->losses);
+	free(s->file_index);
+	free(s->peer_index);
+	free(s);
+}
