@@ -176,7 +176,7 @@ static void write_kind(struct outbuf *o, const struct event *ev)
 		if (ev->socket.fd2 >= 0)
 			kv_i64(o, "fd2", ev->socket.fd2);
 		kv_u64(o, "domain", ev->socket.domain);
-		kv_u64(o, "type", ev->socket.type);
+		kv_u64(o, "sock_type", ev->socket.type); /* "type" is the event kind */
 		kv_u64(o, "protocol", ev->socket.protocol);
 		kv_proto(o, "proto", ev->socket.proto);
 		break;

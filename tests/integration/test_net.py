@@ -6,9 +6,7 @@ from conftest import workload
 
 
 def is_socket(e):
-    # The socket event's own `type` (SOCK_STREAM...) shadows the event type
-    # key in the JSON object; socket events are the ones with a `domain`.
-    return "domain" in e and "protocol" in e
+    return e["type"] == "socket" and "sock_type" in e
 
 
 def sum_bytes(evs, **match):
