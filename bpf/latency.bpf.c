@@ -2,7 +2,8 @@
 /*
  * latency.bpf.c - scheduler and block-I/O latency of the traced tasks only.
  *
- * Which tasks: `tasks` (thread id -> tgid) is seeded by the user side
+ * Which tasks: `tasks` (thread id -> tgid and the thread's current wait)
+ * is seeded by the user side
  * (record/ebpf.c, from the tracer's task_new) and extended here on
  * sched_process_fork when the forking thread is traced, so a child is
  * followed from its first wakeup, before the tracer hears of it. Exit and
@@ -13,8 +14,9 @@
  * the CPU still queued (preempted, even while on its way to sleep, or
  * yielding); it ends when sched_switch puts the task on a CPU. Unlike
  * runqlat we also count a preemption of a task whose state is no longer
- * TASK_RUNNING: the kernel keeps it queued, and schedstat counts the wait. Every wait goes into a per-thread log2 histogram; waits of
- * at least `sched_threshold_ns` also become ring-buffer records.
+ * TASK_RUNNING: the kernel keeps it queued, and schedstat counts the wait.
+ * Every wait goes into a per-thread log2 histogram; waits of at least
+ * `sched_threshold_ns` also become ring-buffer records.
  *
  * Block I/O: a request is attributed to its submitter at block_io_start
  * (6.5+; else block_rq_insert, else block_rq_issue when a traced task issues
@@ -26,11 +28,12 @@
  * remember the inodes traced tasks dirty (writeback_mark_inode_dirty, in
  * the dirtying task's context); a request started by a task we do not
  * trace whose first page belongs to one of those inodes is charged to the
- * task that dirtied it, flagged writeback. The page, not the flusher's
- * context, decides: requests are often started after the flusher is done
- * with the inode (plugging). Journal and metadata writes of the filesystem
- * are not attributed; a request merging several files is charged by its
- * first page.
+ * task that dirtied it, flagged writeback. The page decides, not which
+ * thread flushes: data is also flushed by memory reclaim, by another
+ * process's sync or fsync, or by plugged requests started late. Journal
+ * and metadata writes of the filesystem are not attributed; a request
+ * merging several files is charged by its first page. A traced task's own
+ * flush (fsync, ext4's flush at close) is charged to it without the flag.
  *
  * Program names are stable: record/ebpf.c turns off the programs whose
  * tracepoint the running kernel lacks before loading.
@@ -58,12 +61,6 @@ struct lat_counters counters;
 
 static struct lat_hist zero_hist;
 
-struct wait_start {
-	__u64 ts;
-	__u32 preempted;
-	__u32 pad;
-};
-
 struct rq_info {
 	__u64 start_ts; /* submission */
 	__u64 issue_ts; /* dispatch to the driver, 0 until seen */
@@ -78,13 +75,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lat_task);
 } tasks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LAT_MAX_TASKS);
-	__type(key, __u32);
-	__type(value, struct wait_start);
-} waits SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -159,9 +149,14 @@ static __always_inline void submit(struct lat_record *r)
 	bpf_ringbuf_submit(r, flags);
 }
 
+static __always_inline struct lat_task *task_of(__u32 tid)
+{
+	return tid ? bpf_map_lookup_elem(&tasks, &tid) : NULL;
+}
+
 static __always_inline bool traced(__u32 tid)
 {
-	return tid && bpf_map_lookup_elem(&tasks, &tid);
+	return task_of(tid) != NULL;
 }
 
 /* tp_btf arguments are trusted pointers: direct (CO-RE relocated) loads,
@@ -209,20 +204,21 @@ int BPF_PROG(lat_exit, struct task_struct *p)
 	__u32 tid = BPF_CORE_READ(p, pid);
 
 	bpf_map_delete_elem(&tasks, &tid);
-	bpf_map_delete_elem(&waits, &tid);
 	return 0;
 }
 
 /* ---- scheduler ------------------------------------------------------------ */
 
+/* The wait start lives in the task's pid-map entry: no map update on the
+ * hot path, only stores into the value. */
 static __always_inline void wait_begin(struct task_struct *p, __u32 preempted)
 {
-	__u32 tid = p->pid;
-	struct wait_start w = { .ts = bpf_ktime_get_ns(), .preempted = preempted };
+	struct lat_task *t = task_of(p->pid);
 
-	if (!traced(tid))
+	if (!t)
 		return;
-	bpf_map_update_elem(&waits, &tid, &w, BPF_ANY);
+	t->preempted = preempted;
+	t->wait_ts = bpf_ktime_get_ns();
 }
 
 SEC("tp_btf/sched_wakeup")
@@ -243,7 +239,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(lat_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct lat_record *r;
-	struct wait_start *w;
+	struct lat_task *t;
 	__u64 now, delay, begin;
 	__u32 tid, preempted;
 
@@ -253,15 +249,13 @@ int BPF_PROG(lat_switch, bool preempt, struct task_struct *prev, struct task_str
 		wait_begin(prev, 1);
 
 	tid = next->pid;
-	if (!tid)
-		return 0;
-	w = bpf_map_lookup_elem(&waits, &tid);
-	if (!w)
+	t = task_of(tid);
+	if (!t || !t->wait_ts)
 		return 0;
 	now = bpf_ktime_get_ns();
-	begin = w->ts;
-	preempted = w->preempted;
-	bpf_map_delete_elem(&waits, &tid);
+	begin = t->wait_ts;
+	preempted = t->preempted;
+	t->wait_ts = 0;
 	delay = now > begin ? now - begin : 0;
 
 	__sync_fetch_and_add(&counters.sched_events, 1);

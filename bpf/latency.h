@@ -13,7 +13,7 @@
 #include <linux/types.h>
 
 /* Map capacities. */
-#define LAT_MAX_TASKS 16384    /* traced threads (pid map, wait starts) */
+#define LAT_MAX_TASKS 16384    /* traced threads (pid map) */
 #define LAT_MAX_HISTS 16384    /* (thread, kind) histograms */
 #define LAT_MAX_REQUESTS 16384 /* block requests in flight */
 #define LAT_MAX_INODES 8192    /* inodes dirtied by traced tasks (LRU) */
@@ -25,9 +25,12 @@
 /* Ring buffer size when the caller gives none (bytes, power of two). */
 #define LAT_DEFAULT_RINGBUF_BYTES (4u << 20)
 
-/* pid map value: the key is the thread id. */
+/* pid map value: the key is the thread id. The user side writes tgid
+ * with the rest zero; the rest is the kernel side's. */
 struct lat_task {
 	__u32 tgid;
+	__u32 preempted; /* the current wait began at a preemption */
+	__u64 wait_ts;   /* when the current wait for a CPU began; 0: none */
 };
 
 enum lat_hist_kind { LAT_HIST_SCHED = 0, LAT_HIST_BLOCK = 1 };

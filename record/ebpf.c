@@ -172,7 +172,6 @@ static void ebpf_task_gone(void *ctx, pid_t tid)
 	__u32 key = (__u32)tid;
 
 	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.tasks), &key);
-	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.waits), &key);
 }
 
 /* ---- stop: histograms, losses, notes -------------------------------------- */

@@ -45,7 +45,6 @@ struct engine {
 	bool killing;         /* every tracee was sent SIGKILL */
 	bool detaching;       /* -p: detaching from every thread */
 	uint64_t detach_deadline_ns;
-	enum rec_end end;     /* set when known before the end */
 	sigset_t blocked;     /* SIGINT, SIGTERM, SIGHUP: taken by the watcher */
 	sigset_t old_mask;    /* compendium's mask before tracer_run */
 	struct sigaction old_chld;

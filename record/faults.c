@@ -22,9 +22,11 @@
  *
  * Why per-task events rather than per-CPU events filtered by tid: per-CPU
  * events sample every fault of the machine (the tracer pays for other
- * programs' faults and must filter them), need perf_event_paranoid <= 0 or
- * CAP_PERFMON, and still need a tid set shared with the engine. Per-task
- * events cost one open + mmap per task (measured by tests/bench/bench_faults).
+ * programs' faults and must filter them; an untraced process faulting beside
+ * the traced one ran ~14% slower against ~5% here), and they need
+ * perf_event_paranoid <= 0 or CAP_PERFMON where per-task user-mode events
+ * need nothing. Per-task events cost one open + mmap per task: ~40 us with
+ * the default ring, against a tid insert (tests/bench/bench_faults).
  */
 #define _GNU_SOURCE
 #include "record/faults.h"
@@ -251,6 +253,9 @@ static uint64_t fl_task_lost(const struct fl_task *t)
 /* Reader: drains, unlinks from the reader's list, frees. */
 static void fl_task_close(struct faults *f, struct fl_task *t)
 {
+	/* A task still running (detach, stop) must not fault between the
+	 * drain and the count read, or its faults would pass for lost ones. */
+	ioctl(t->fd, PERF_EVENT_IOC_DISABLE, 0);
 	fl_drain(f, t);
 	f->lost += fl_task_lost(t);
 	/* A forked child may hold a copy of the fd (CLOEXEC acts at exec only):
@@ -660,7 +665,8 @@ struct source *faults_source_new(const struct faults_opts *o, struct source_emit
 	f->emit = emit;
 	f->base_ns = o->mono_base_ns;
 	f->page = (size_t)sysconf(_SC_PAGESIZE);
-	f->pages = fl_pow2_floor(o->buffer_pages ? o->buffer_pages : FAULTS_DEFAULT_PAGES);
+	f->pages = o->buffer_pages ? o->buffer_pages : FAULTS_DEFAULT_PAGES;
+	f->pages = fl_pow2_floor(f->pages < FAULTS_MAX_PAGES ? f->pages : FAULTS_MAX_PAGES);
 	f->budget = o->budget_pages ? o->budget_pages : FAULTS_DEFAULT_BUDGET;
 	f->epfd = f->evfd = -1;
 	f->attr.size = sizeof(f->attr);

@@ -63,6 +63,7 @@ struct faults_opts {
 };
 
 #define FAULTS_DEFAULT_PAGES 32u     /* 128 KiB per task */
+#define FAULTS_MAX_PAGES 4096u      /* 16 MiB: larger requests are cut */
 #define FAULTS_SMALL_PAGES 4u        /* 16 KiB per task past the budget */
 #define FAULTS_DEFAULT_BUDGET 16384u /* 64 MiB of ring buffers in all */
 

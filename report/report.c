@@ -605,7 +605,7 @@ static void pack_fields(struct report *r, const struct event *ev, enum rtype t)
 		put_str(r, ev->exec.path);
 		/* argv as one display string: words joined by spaces */
 		struct outbuf a;
-		if (ev->exec.argc && outbuf_init_mem(&a) == 0) {
+		if (ev->exec.argc && ev->exec.argv && outbuf_init_mem(&a) == 0) {
 			for (uint32_t i = 0; i < ev->exec.argc && i < EVENT_MAX_ARGV; i++) {
 				if (i)
 					outbuf_putc(&a, ' ');

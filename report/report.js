@@ -561,6 +561,17 @@
           } else e++;
         }
       }
+      /* where the cap cut: nothing after this point is in the table */
+      if (D.dropped > 0) {
+        const xc = Math.max(GUT, GUT + (D.first_drop_ns - t0) * sc);
+        if (xc < W) {
+          ctx.fillStyle = 'rgba(210,153,34,.13)';
+          ctx.fillRect(xc, AXIS, W - xc, H - AXIS);
+          ctx.fillStyle = '#d29922';
+          ctx.fillRect(xc, AXIS, 1, H - AXIS);
+          if (W - xc > 200) ctx.fillText('left out by --max-report-events', xc + 6, AXIS + 8);
+        }
+      }
       /* the selected event */
       if (sel >= 0) {
         const r = rowOfTask[lane[sel]] - laneTop, x = GUT + (ts[sel] - t0) * sc;
@@ -811,5 +822,6 @@
       return -1;
     },
     details: (i) => details(i),
+    duration: (i) => dur[i],
   };
 })();

@@ -16,7 +16,7 @@
 #define NPEERS 50
 #define NPROCS 8
 
-static char paths[NPATHS][64], peers[NPEERS][32];
+static char paths[NPATHS][64], peers[NPEERS][48];
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)

@@ -154,6 +154,10 @@ const visible = (page) => page.evaluate(() => window.__cmp.visible());
         return rows.map((r) => +r.dataset.ev);
       });
       assert.ok(d.length > 3);
+      const durs = await page.evaluate((d) => d.map((i) => window.__cmp.duration(i)), d);
+      for (let k = 1; k < durs.length; k++) assert.ok(durs[k - 1] >= durs[k], 'descending: ' + durs.join(','));
+      const max = Math.max(...events.map((e) => e.dur_ns || 0));
+      assert.strictEqual(durs[0], max, 'the slowest event first');
       await page.click('#thead [data-sort="time"]');
     });
 
@@ -168,6 +172,28 @@ const visible = (page) => page.evaluate(() => window.__cmp.visible());
       await page.waitForTimeout(50);
       const r = await page.evaluate(() => window.__cmp.timeline());
       assert.strictEqual(r.t1 - r.t0, before.t1 - before.t0);
+    });
+
+    await test('ctrl+wheel zooms anchored at the pointer, drag pans', async () => {
+      const box = await page.$('#tl').then((e) => e.boundingBox());
+      const px = 800, GUT = 190;
+      const at = (s) => s.t0 + (px - box.x - GUT) / (s.width - GUT) * (s.t1 - s.t0);
+      const s0 = await page.evaluate(() => window.__cmp.timeline());
+      await page.mouse.move(px, box.y + 40);
+      await page.keyboard.down('Control');
+      await page.mouse.wheel(0, -400);
+      await page.keyboard.up('Control');
+      await page.waitForTimeout(80);
+      const s1 = await page.evaluate(() => window.__cmp.timeline());
+      assert.ok(s1.t1 - s1.t0 < (s0.t1 - s0.t0) / 2, 'zoomed in');
+      assert.ok(Math.abs(at(s1) - at(s0)) < (s1.t1 - s1.t0) / 100, 'same time under the pointer');
+      await page.mouse.down();
+      await page.mouse.move(px - 200, box.y + 40, { steps: 4 });
+      await page.mouse.up();
+      await page.waitForTimeout(50);
+      const s2 = await page.evaluate(() => window.__cmp.timeline());
+      assert.ok(s2.t0 > s1.t0, 'dragged left: later times');
+      await page.keyboard.press('0');
     });
 
     await test('clicking an event on the timeline selects it in the table', async () => {

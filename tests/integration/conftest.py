@@ -34,7 +34,7 @@ def show_json(path, *extra):
     p = subprocess.run([COMPENDIUM, "show", "--json", *extra, str(path)],
                        capture_output=True, timeout=60)
     out = p.stdout.decode("utf-8", "strict")
-    recs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    recs = [json.loads(line) for line in out.split("\n") if line.strip()]  # not splitlines: U+2028
     return p.returncode, recs
 
 
