@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +245,13 @@ static int writer_start(struct recording_writer *w, const struct recording_write
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&w->wake_producer, NULL);
 	pthread_mutex_init(&w->mu, NULL);
+	/* The writer thread takes no signal: Ctrl-C and friends belong to the
+	 * thread that decides how a recording ends (see tracer.h). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = -pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		pthread_cond_destroy(&w->wake_writer);
 		pthread_cond_destroy(&w->wake_producer);
