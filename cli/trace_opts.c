@@ -59,6 +59,20 @@ int trace_opts_take(struct trace_opts *t, int argc, char **argv, int *i, const c
 		}
 		return 1;
 	}
+	r = trace_opts_value(argc, argv, i, NULL, "--sched-threshold", &v, cmd);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		char *end;
+		unsigned long long us = strtoull(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || us > 1000000000ull) {
+			fprintf(stderr, "%s: invalid --sched-threshold '%s' (microseconds)\n", cmd, v);
+			return -1;
+		}
+		t->sched_threshold_ns = us ? us * 1000 : 1; /* 0 us: every delay */
+		t->sched_threshold_arg = v;
+		return 1;
+	}
 	if (!strcmp(s, "--no-seccomp"))
 		t->no_seccomp = true;
 	else if (!strcmp(s, "--faults") || !strcmp(s, "--page-faults"))
@@ -87,12 +101,10 @@ void trace_opts_apply(const struct trace_opts *t, struct tracer_opts *to, const 
 	to->argv = t->command;
 	to->pid = t->command ? 0 : t->pid;
 	to->no_seccomp = t->no_seccomp;
-	if (t->faults)
-		fprintf(stderr, "%s: --faults: page-fault tracking is not available in this build\n",
-			cmd);
-	if (t->ebpf)
-		fprintf(stderr, "%s: --ebpf: eBPF scheduler/block tracking is not available in "
-			"this build\n", cmd);
+	to->faults = t->faults;
+	to->ebpf = t->ebpf;
+	to->sched_threshold_ns = t->sched_threshold_ns;
+	(void)cmd;
 }
 
 unsigned trace_opts_header(const struct trace_opts *t, struct rec_option *opts,
@@ -104,6 +116,8 @@ unsigned trace_opts_header(const struct trace_opts *t, struct rec_option *opts,
 		opts[n++] = (struct rec_option){ "faults", "true" };
 	if (t->ebpf && n < max)
 		opts[n++] = (struct rec_option){ "ebpf", "true" };
+	if (t->sched_threshold_ns && n < max)
+		opts[n++] = (struct rec_option){ "sched-threshold-us", t->sched_threshold_arg };
 	return n;
 }
 

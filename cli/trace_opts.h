@@ -22,6 +22,8 @@ struct trace_opts {
 	bool no_seccomp;
 	bool faults;        /* --faults / --page-faults */
 	bool ebpf;          /* --ebpf */
+	uint64_t sched_threshold_ns; /* --sched-threshold US; 0: default */
+	const char *sched_threshold_arg; /* as given, for the header */
 };
 
 /* Usage lines for these options, for a subcommand's --help. */
@@ -30,7 +32,10 @@ struct trace_opts {
 	"                     detaches and leaves it running\n" \
 	"      --no-seccomp   stop the command on every syscall, not only on decoded ones\n" \
 	"      --faults       track page faults (alias --page-faults)\n" \
-	"      --ebpf         track scheduler and block I/O latency with eBPF\n"
+	"      --ebpf         track scheduler and block I/O latency with eBPF\n" \
+	"      --sched-threshold US  with --ebpf: scheduler delays of at least US\n" \
+	"                     microseconds become events (default 10; all go into\n" \
+	"                     the histograms)\n"
 
 /*
  * If argv[*i] is one of the options above, consumes it (and its value,
@@ -46,9 +51,8 @@ int trace_opts_take(struct trace_opts *t, int argc, char **argv, int *i, const c
 int trace_opts_finish(struct trace_opts *t, int argc, char **argv, int i, const char *cmd);
 
 /*
- * Copies what the tracer knows about into `to` (argv, pid, no_seccomp).
- * Sources this build does not have (faults, eBPF) are noted on stderr in
- * one line each, never pretended.
+ * Copies the options into `to` (argv, pid, no_seccomp, faults, ebpf,
+ * sched threshold).
  */
 void trace_opts_apply(const struct trace_opts *t, struct tracer_opts *to, const char *cmd);
 

@@ -310,6 +310,9 @@ int attach_start(struct engine *e)
 		return 1;
 	}
 	engine_send_header(e);
+	for (size_t i = 0; i < e->tasks.nbuckets; i++)
+		for (struct task *t = e->tasks.buckets[i]; t; t = t->hnext)
+			engine_sources_task_new(e, t->tid, t->pid);
 	attach_seed(e);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef COMPENDIUM_ENGINE_H
 #define COMPENDIUM_ENGINE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <sys/types.h>
 
 #include "event.h"
+#include "record/source.h"
 #include "record/spawn.h"
 #include "record/tasks.h"
 #include "record/tracer.h"
@@ -21,6 +23,8 @@
 #define ENGINE_OPTS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
 		     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | \
 		     PTRACE_O_TRACESECCOMP)
+
+#define ENGINE_MAX_SOURCES 2
 
 struct engine {
 	const struct tracer_opts *o;
@@ -52,6 +56,17 @@ struct engine {
 	struct watch *watch;
 	struct { unsigned sigint, sigterm; } seen; /* watcher counts acted on */
 	struct spawn sp;      /* spawn: the child's pipes */
+
+	/* auxiliary sources (sources.c): they emit from their own threads */
+	struct engine_source {
+		const char *name;   /* as in the header's sources */
+		struct source *s;   /* NULL: not requested, or unavailable (why) */
+		char why[256];
+	} src[ENGINE_MAX_SOURCES];
+	unsigned nsrc;
+	pthread_mutex_t out_lock;  /* serialises every producer in front of the sinks */
+	struct rec_loss losses[REC_MAX_LOSSES]; /* EV_LOSS seen, for the trailer (strdup'd) */
+	uint32_t nlosses;
 };
 
 /* ns since ts 0. */
@@ -76,6 +91,17 @@ void engine_adopt_parked(struct engine *e);
 
 /* Records a task's death (EV_EXIT) and forgets it. */
 void engine_task_died(struct engine *e, struct task *t, int status);
+
+/*
+ * Auxiliary sources (sources.c): started before the trace when requested
+ * (a source that cannot start prints its reason and is recorded inactive),
+ * told of every task once the header is out, stopped before the trailer.
+ */
+void engine_sources_start(struct engine *e);
+void engine_sources_header(const struct engine *e, struct rec_header *h);
+void engine_sources_task_new(struct engine *e, pid_t tid, pid_t pid);
+void engine_sources_task_gone(struct engine *e, pid_t tid);
+void engine_sources_stop(struct engine *e);
 
 /* How long a detach waits for threads to stop before leaving them to the kernel. */
 #define ENGINE_DETACH_WAIT_NS (3ull * 1000 * 1000 * 1000)

@@ -186,6 +186,8 @@ static void stops_clone(struct engine *e, struct task *t, int event)
 		c->state = TASK_NEW;
 	if (c && !c->fds && task_inherit(c, t, flags) != 0)
 		c->pid = flags & CLONE_THREAD ? t->pid : c->tid;
+	if (e->root_execd) /* the child has not run yet: sources see all of it */
+		engine_sources_task_new(e, (pid_t)msg, flags & CLONE_THREAD ? t->pid : (pid_t)msg);
 	if (!stops_pre_exec(e, t))
 		stops_emit_spawn(e, t, (pid_t)msg, flags, event, nr);
 	if (c && c->state == TASK_PARKED) {
@@ -293,6 +295,7 @@ static void stops_superseded(struct engine *e, struct task *leader)
 	engine_event_init(e, &ev, EV_EXIT, leader);
 	ev.exit.thread = true;
 	engine_emit(e, &ev);
+	engine_sources_task_gone(e, leader->tid);
 	tasks_remove(&e->tasks, leader);
 }
 
@@ -326,6 +329,7 @@ static void stops_root_exec(struct engine *e)
 	spawn_close(&e->sp);
 	e->root_execd = true;
 	engine_send_header(e);
+	engine_sources_task_new(e, e->root, e->root); /* the new image has not run yet */
 }
 
 static void stops_exec(struct engine *e, struct task *t, pid_t tid)
@@ -426,6 +430,7 @@ void engine_task_died(struct engine *e, struct task *t, int status)
 		ev.exit.thread = t->tid != t->pid;
 		engine_emit(e, &ev);
 	}
+	engine_sources_task_gone(e, t->tid);
 	tasks_remove(&e->tasks, t);
 }
 

@@ -60,13 +60,21 @@ static void tracer_out_header(void *ctx, const struct rec_header *h)
 		e->user->header(e->user->ctx, h);
 }
 
+/* Sources emit from their own threads (sources.c): one lock in front of
+ * the sinks, which are single-threaded. Losses are kept for the trailer. */
 static void tracer_out_event(void *ctx, const struct event *ev)
 {
 	struct engine *e = ctx;
 
+	pthread_mutex_lock(&e->out_lock);
 	e->nevents++;
+	if (ev->kind == EV_LOSS && e->nlosses < REC_MAX_LOSSES) /* strings: see tracer_run */
+		e->losses[e->nlosses++] = (struct rec_loss){
+			ev->loss.source ? strdup(ev->loss.source) : NULL, ev->loss.count,
+			ev->loss.reason ? strdup(ev->loss.reason) : NULL };
 	if (e->user->event)
 		e->user->event(e->user->ctx, ev);
+	pthread_mutex_unlock(&e->out_lock);
 }
 
 void engine_emit(struct engine *e, const struct event *ev)
@@ -124,6 +132,7 @@ void engine_send_header(struct engine *e)
 	tracer_header_options(e, &h);
 	h.sources[h.nsources++] = (struct rec_source){ "ptrace", true, NULL };
 	h.sources[h.nsources++] = (struct rec_source){ "seccomp", e->seccomp, e->seccomp_reason };
+	engine_sources_header(e, &h);
 	tracer_out_header(e, &h);
 }
 
@@ -153,8 +162,8 @@ static void tracer_send_trailer(struct engine *e)
 	}
 	tr.end_ts_ns = engine_now(e);
 	tr.event_count = e->nevents;
-	if (e->attach)
-		tr.losses[tr.nlosses++] = (struct rec_loss){ "attach", 0, ENGINE_ATTACH_LOSS };
+	tr.nlosses = e->nlosses; /* the EV_LOSS events: attach, perf, eBPF */
+	memcpy(tr.losses, e->losses, sizeof(tr.losses));
 	if (e->user->trailer)
 		e->user->trailer(e->user->ctx, &tr);
 	memset(&in, 0, sizeof(in));
@@ -429,9 +438,12 @@ int tracer_run(const struct tracer_opts *o, const struct event_sink *sink)
 	}
 	e.wall_base_ns = tracer_clock(CLOCK_REALTIME);
 	e.mono_base_ns = tracer_clock(CLOCK_MONOTONIC);
+	pthread_mutex_init(&e.out_lock, NULL);
+	engine_sources_start(&e);
 	rc = e.attach ? attach_start(&e) : tracer_spawn(&e);
 	if (rc == 0) {
 		tracer_loop(&e);
+		engine_sources_stop(&e);
 		if (!e.attach && !e.root_execd) {
 			rc = tracer_never_ran(&e);
 		} else {
@@ -439,6 +451,12 @@ int tracer_run(const struct tracer_opts *o, const struct event_sink *sink)
 			rc = tracer_status(&e);
 		}
 	}
+	engine_sources_stop(&e);
+	for (uint32_t i = 0; i < e.nlosses; i++) {
+		free((char *)e.losses[i].source);
+		free((char *)e.losses[i].reason);
+	}
+	pthread_mutex_destroy(&e.out_lock);
 	tasks_destroy(&e.tasks);
 	tracer_signals_end(&e);
 	return rc;

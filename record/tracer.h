@@ -18,6 +18,9 @@ struct tracer_opts {
 	pid_t pid;                 /* process to attach to when argv is NULL */
 	bool no_seccomp;           /* stop on every syscall even when spawning */
 	bool verbose_raw;          /* undecoded syscalls become EV_SYSCALL events */
+	bool faults;               /* --faults: page faults with perf (record/faults.h) */
+	bool ebpf;                 /* --ebpf: sched and block latency (record/ebpf.h) */
+	uint64_t sched_threshold_ns; /* --sched-threshold; 0: the eBPF default (10 us) */
 	const char *tool_version;  /* for the header (COMPENDIUM_VERSION) */
 	const char *const *recorder_argv; /* compendium's own argv, for the header */
 	int recorder_argc;

@@ -327,7 +327,8 @@ static const char *const mode_name[M__COUNT] = {
 };
 
 struct result {
-	double touch, wall, cpu; /* child's touch time, until stop returned, our CPU */
+	double touch, wall, cpu; /* child's touch time; until stop returned; CPU of this
+				  * process (reader, writer threads) meanwhile */
 	uint64_t faults, lost, foreign, bytes;
 };
 
@@ -524,7 +525,7 @@ int main(int argc, char **argv)
 		}
 		printf("  %-22s %7.3f s", mode_name[m], r->touch);
 		if (m != M_BASE)
-			printf("  %+6.0f%%  %llu faults, %llu lost, reader CPU %.3f s",
+			printf("  %+6.0f%%  %llu faults, %llu lost, our CPU %.3f s",
 			       (r->touch / best[M_BASE].touch - 1) * 100,
 			       (unsigned long long)r->faults, (unsigned long long)r->lost, r->cpu);
 		if (m == M_TASK_RECORD)
