@@ -79,19 +79,37 @@ def source_active(comp, path, name):
 
 
 def timed(cmd):
+    """Wall time of cmd, and CPU time of it and every process it reaped.
+    wait4 rather than subprocess's wait: with a timeout, Python polls with
+    sleeps of up to 50 ms, which would quantise every figure."""
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=600)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         raise RuntimeError(f"failed ({p.returncode}): {' '.join(cmd)}")
-    return dt
+    return dt, ru.ru_utime + ru.ru_stime
 
 
 def records(comp, path):
     out = subprocess.run([comp, "show", "--json", path], capture_output=True,
                          timeout=600).stdout.decode("utf-8", "replace")
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def ratios(wl, tl, med, what):
+    print()
+    print(f"added {what} relative to strace -f: (t - t_untraced) / (t_strace - t_untraced)")
+    print(f"{'workload':10}" + "".join(f"{t:>18}" for t in tl if t != "untraced"))
+    for w in wl:
+        base = med[(w, "untraced")]
+        ref = med[(w, "strace")] - base
+        row = f"{w:10}"
+        for t in tl:
+            if t != "untraced":
+                row += f"{(med[(w, t)] - base) / ref:18.2f}" if ref > 0 else f"{'-':>18}"
+        print(row)
 
 
 def fmt_t(v):
@@ -120,11 +138,15 @@ def main():
           f"Linux {uname.release}, {a.runs} interleaved runs, median (min-max)")
     print(f"tools: {', '.join(tl)}")
     times = {(w, t): [] for w in wl for t in tl}
+    cpu = {(w, t): [] for w in wl for t in tl}
     for r in range(a.runs):
         for w, cmd in wl.items():
             for t, prefix in tl.items():
-                times[(w, t)].append(timed(prefix(w) + cmd))
+                wall, c = timed(prefix(w) + cmd)
+                times[(w, t)].append(wall)
+                cpu[(w, t)].append(c)
     med = {k: statistics.median(v) for k, v in times.items()}
+    cmed = {k: statistics.median(v) for k, v in cpu.items()}
     print()
     print(f"{'workload':10}" + "".join(f"{t:>22}" for t in tl))
     for w in wl:
@@ -134,18 +156,8 @@ def main():
             row += f"  {fmt_t(med[(w, t)])} ({min(v) / med[(w, t)] * 100 - 100:+3.0f}/" \
                    f"{max(v) / med[(w, t)] * 100 - 100:+3.0f}%)"
         print(row)
-    print()
-    print("added time relative to strace -f (t - t_untraced) / (t_strace - t_untraced):")
-    print(f"{'workload':10}" + "".join(f"{t:>18}" for t in tl if t not in ("untraced",)))
-    for w in wl:
-        base = med[(w, "untraced")]
-        ref = med[(w, "strace")] - base
-        row = f"{w:10}"
-        for t in tl:
-            if t == "untraced":
-                continue
-            row += f"{(med[(w, t)] - base) / ref:18.2f}" if ref > 0 else f"{'-':>18}"
-        print(row)
+    ratios(wl, tl, med, "wall time")
+    ratios(wl, tl, cmed, "CPU time of the tool and the workload")
     print()
     print("recordings (compendium record, last run):")
     for w in wl:
