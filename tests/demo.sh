@@ -1,6 +1,6 @@
 #!/bin/sh
-# make demo: records the bundled demo workload, shows it, and writes the
-# report next to the recording. Output goes to build/demo/ (DEMO_DIR).
+# make demo: records the bundled demo workload (tests/workloads/demo.c), shows
+# it, and writes the HTML report next to the recording. Output: build/demo/.
 set -eu
 dir=${DEMO_DIR:-build/demo}
 bin=${COMPENDIUM:-./compendium}
@@ -11,7 +11,9 @@ echo "== compendium record -o $dir/demo.cmp -- $workloads/demo $dir"
 echo
 echo "== compendium show $dir/demo.cmp"
 "$bin" show "$dir/demo.cmp"
-"$bin" show "$dir/demo.cmp" > "$dir/demo-report.txt" 2>&1 || true
+echo
+echo "== compendium report -o $dir/demo.html $dir/demo.cmp"
+"$bin" report -o "$dir/demo.html" "$dir/demo.cmp"
 echo
 echo "recording: $dir/demo.cmp ($(wc -c < "$dir/demo.cmp") bytes)"
-echo "report:    $dir/demo-report.txt"
+echo "report:    $dir/demo.html (open it in a browser; it needs no network)"
