@@ -32,6 +32,7 @@ const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cmp-report-test-'));
 let failures = 0;
+let passes = 0;
 
 function run(args, opts = {}) {
   return execFileSync(COMPENDIUM, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
@@ -61,6 +62,7 @@ function expectedLanes(recs) {
 async function test(name, fn) {
   try {
     await fn();
+    passes++;
     console.log('ok   ' + name);
   } catch (e) {
     failures++;
@@ -251,11 +253,11 @@ const visible = (page) => page.evaluate(() => window.__cmp.visible());
     await ctx.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  if (failures) {
-    console.log(failures + ' browser test(s) failed');
+  console.log('screenshots: ' + ARTIFACTS);
+  // the plain closing line CI reads
+  console.log('browser: ' + passes + ' passed, ' + failures + ' failed');
+  if (failures)
     process.exit(1);
-  }
-  console.log('browser tests passed; screenshot: ' + path.join(ARTIFACTS, 'report.png'));
 })().catch((e) => {
   console.error(e);
   fs.rmSync(tmp, { recursive: true, force: true });
