@@ -50,7 +50,7 @@ void cmd_live_usage(FILE *f)
 	fprintf(f,
 		"usage: compendium [OPTIONS] -- COMMAND [ARGS...]\n"
 		"       compendium [OPTIONS] -p PID\n"
-		"       compendium <command> [options]   (record, show: see compendium --help)\n"
+		"       compendium <command> [options]   (record, show, report, diff)\n"
 		"\n"
 		"Traces a command (or a running process) and prints what it does on stderr:\n"
 		"files, network, memory, I/O, processes; then a FINAL summary.\n"

@@ -159,7 +159,7 @@ int cmd_show(int argc, char **argv)
 	if (in != stdin)
 		fclose(in);
 
-	if (res.message[0])
+	if (st == RECORDING_ERROR) /* other problems went through warn_line already */
 		fprintf(stderr, "compendium: %s: %s\n", path, res.message);
 	switch (st) {
 	case RECORDING_OK: return 0;

@@ -315,6 +315,8 @@ static enum recording_status read_file_header(struct reader *r)
 {
 	size_t avail = src_fill(&r->in, RECORDING_FILE_HEADER_SIZE);
 	const uint8_t *h = r->in.buf + r->in.start;
+	if (avail == 0 && r->in.f && ferror(r->in.f))
+		return fail(r, "cannot read: %s", strerror(errno));
 	if (avail == 0)
 		return fail(r, "empty file: not a compendium recording");
 	if (memcmp(h, RECORDING_MAGIC, avail < 8 ? avail : 8) != 0)
