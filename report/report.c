@@ -696,7 +696,8 @@ static void pack_fields(struct report *r, const struct event *ev, enum rtype t)
 		break;
 	case EV_BRK:
 		put_varint(o, ev->brk.new_brk);
-		put_signed(o, (int64_t)(ev->brk.new_brk - ev->brk.old_brk));
+		/* old_brk 0: the first call of an address space (unknown start) */
+		put_signed(o, ev->brk.old_brk ? (int64_t)(ev->brk.new_brk - ev->brk.old_brk) : 0);
 		break;
 	case EV_MMAP:
 		put_str(r, ev->mmap.path);

@@ -300,7 +300,7 @@
       case 'read': s = fmtBytes(f.bytes) + cnt + ' from ' + (f.path || dict('K', f.kind) + ' fd ' + f.fd); break;
       case 'write': s = fmtBytes(f.bytes) + cnt + ' to ' + (f.path || dict('K', f.kind) + ' fd ' + f.fd); break;
       case 'transfer': s = fmtBytes(f.bytes) + ' ' + (f.src || '?') + ' → ' + (f.dst || '?'); break;
-      case 'brk': s = 'brk ' + hex(f.brk) + ' (' + fmtSigned(f.delta) + ')'; break;
+      case 'brk': s = 'brk ' + hex(f.brk) + (f.delta ? ' (' + fmtSigned(f.delta) + ')' : ''); break;
       case 'mmap': s = range(f.addr, f.len) + ' ' + dict('p', f.prot) + ' ' + fmtBytes(f.len) + ' ' + (f.path || 'anon'); break;
       case 'munmap': s = range(f.addr, f.len) + ' ' + fmtBytes(f.len); break;
       case 'mremap': s = range(f.addr, f.len) + ' → ' + range(f.new_addr, f.new_len) + ' ' + fmtBytes(f.new_len); break;
