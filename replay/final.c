@@ -248,44 +248,190 @@ static void procs(struct outbuf *o, const struct summary *s, const struct final_
 	more(o, hidden);
 }
 
-static void sources(struct outbuf *o, const struct summary *s, const struct final_opts *fo)
+/* ---- page faults, scheduler and block latency ---------------------------- */
+
+static void faults(struct outbuf *o, const struct summary *s, const struct final_opts *fo)
+{
+	char a[FMT_MAX], b[FMT_MAX];
+	const uint64_t by[FAULT__COUNT] = { [FAULT_HEAP] = s->faults_heap,
+					    [FAULT_ANON] = s->faults_anon,
+					    [FAULT_FILE] = s->faults_file,
+					    [FAULT_STACK] = s->faults_stack,
+					    [FAULT_OTHER] = s->faults_other };
+	section(o, fo, "Page faults:");
+	outbuf_printf(o, "   %s minor, %s touched", fmt_count(a, s->faults),
+		      fmt_bytes(b, s->faults * s->page_size));
+	outbuf_end_line(o);
+	for (unsigned k = 0; k < FAULT__COUNT; k++) {
+		if (!by[k] && k == FAULT_OTHER)
+			continue;
+		fmt_count(a, by[k]);
+		fmt_bytes(b, by[k] * s->page_size);
+		outbuf_printf(o, "   %-6s%*s  %*s", fault_kind_name(k), 12, a, FMT_BYTES_WIDTH + 1, b);
+		outbuf_end_line(o);
+	}
+	outbuf_printf(o, "   Peak resident growth: %s", fmt_bytes(a, s->resident_peak));
+	outbuf_end_line(o);
+	uint64_t lost = summary_lost_from(s, "perf");
+	if (lost) {
+		outbuf_printf(o, "   Lost perf records: %s", fmt_count(a, lost));
+		outbuf_end_line(o);
+	}
+}
+
+#define HIST_BAR 30
+
+/* `str` padded to `cols` terminal columns ("µ" is two bytes, one column). */
+static void put_cols(struct outbuf *o, const char *str, size_t cols, bool right)
+{
+	size_t w = 0;
+	for (const char *c = str; *c; c++)
+		w += ((unsigned char)*c & 0xc0) != 0x80;
+	size_t pad = w < cols ? cols - w : 0;
+	if (right)
+		outbuf_pad(o, pad);
+	outbuf_puts(o, str);
+	if (!right)
+		outbuf_pad(o, pad);
+}
+
+/* A log2 histogram, runqlat-style, from the first to the last used bucket. */
+static void histogram(struct outbuf *o, const uint64_t *h)
+{
+	int first = -1, last = -1;
+	uint64_t top = 0;
+	for (int i = 0; i < EVENT_MAX_HIST_BUCKETS; i++) {
+		if (!h[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (h[i] > top)
+			top = h[i];
+	}
+	if (first < 0)
+		return;
+	for (int i = first; i <= last; i++) {
+		char lo[FMT_MAX], hi[FMT_MAX], n[FMT_MAX];
+		fmt_latency(lo, i ? 1ull << i : 0);
+		fmt_latency(hi, i < 63 ? 1ull << (i + 1) : UINT64_MAX);
+		unsigned bar = (unsigned)((h[i] * HIST_BAR + top - 1) / top);
+		outbuf_puts(o, "   ");
+		put_cols(o, lo, 9, true);
+		outbuf_puts(o, " -> ");
+		put_cols(o, hi, 9, false);
+		outbuf_printf(o, " %10s |", fmt_count(n, h[i]));
+		for (unsigned k = 0; k < HIST_BAR; k++)
+			outbuf_putc(o, k < bar ? '*' : ' ');
+		outbuf_putc(o, '|');
+		outbuf_end_line(o);
+	}
+}
+
+/* "p50 ≤ 32 µs, p99 ≤ 2.1 ms, max 1.7 ms": upper bounds of log2 buckets,
+ * capped by the exact maximum when the events give one. */
+static void quantiles(struct outbuf *o, const struct summary *s, unsigned kind, uint64_t max,
+		      bool have_max)
+{
+	static const struct { double q; const char *name; } qs[] = { { 0.5, "p50" },
+								     { 0.99, "p99" } };
+	char a[FMT_MAX];
+	outbuf_puts(o, "  ");
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t lo, hi;
+		summary_latency_quantile(s, kind, qs[i].q, &lo, &hi);
+		if (have_max && max >= lo && max < hi)
+			hi = max;
+		outbuf_printf(o, " %s ≤ %s,", qs[i].name, fmt_latency(a, hi));
+	}
+	if (have_max) {
+		outbuf_printf(o, " max %s", fmt_latency(a, max));
+	} else {
+		uint64_t lo, hi;
+		summary_latency_quantile(s, kind, 1.0, &lo, &hi);
+		outbuf_printf(o, " max < %s", fmt_latency(a, hi));
+	}
+	outbuf_end_line(o);
+}
+
+static void dropped(struct outbuf *o, const struct summary *s)
+{
+	char a[FMT_MAX];
+	uint64_t n = summary_lost_from(s, "ebpf");
+	if (n) {
+		outbuf_printf(o, "   Dropped eBPF records: %s", fmt_count(a, n));
+		outbuf_end_line(o);
+	}
+}
+
+static void sched(struct outbuf *o, const struct summary *s, const struct final_opts *fo)
+{
+	char a[FMT_MAX], b[FMT_MAX];
+	const struct summary_latency *l = &s->lat[HIST_SCHED];
+	uint64_t lo, hi, n = summary_latency_quantile(s, HIST_SCHED, 0.5, &lo, &hi);
+	section(o, fo, "Scheduler latency:");
+	if (!n) {
+		outbuf_puts(o, "   no waits recorded");
+		outbuf_end_line(o);
+		dropped(o, s);
+		return;
+	}
+	outbuf_printf(o, "   %s waits (%s)", fmt_count(a, n),
+		      l->have_hist ? "from in-kernel histograms: every wait"
+				   : "from the events: waits above the threshold");
+	outbuf_end_line(o);
+	quantiles(o, s, HIST_SCHED, s->sched_max_ns, s->sched_count != 0);
+	if (s->sched_count) {
+		char c[FMT_MAX];
+		outbuf_printf(o, "   Events above the threshold: %s, total %s, avg %s",
+			      fmt_count(a, s->sched_count), fmt_latency(b, s->sched_total_ns),
+			      fmt_latency(c, s->sched_total_ns / s->sched_count));
+		outbuf_end_line(o);
+	}
+	histogram(o, summary_latency_hist(s, HIST_SCHED));
+	dropped(o, s);
+}
+
+static void block(struct outbuf *o, const struct summary *s, const struct final_opts *fo)
 {
 	char a[FMT_MAX], b[FMT_MAX], c[FMT_MAX];
-	if (s->src_faults || s->faults) {
-		section(o, fo, "Page faults:");
-		outbuf_printf(o, "   %llu minor (heap %llu, anon %llu, file %llu, other %llu)",
-			      (unsigned long long)s->faults, (unsigned long long)s->faults_heap,
-			      (unsigned long long)s->faults_anon, (unsigned long long)s->faults_file,
-			      (unsigned long long)s->faults_other);
+	const struct summary_latency *l = &s->lat[HIST_BLOCK];
+	uint64_t lo, hi, n = summary_latency_quantile(s, HIST_BLOCK, 0.5, &lo, &hi);
+	uint64_t events = s->block_count + s->wb_count;
+	section(o, fo, "Block I/O:");
+	if (!s->block_count && !s->wb_count) {
+		outbuf_puts(o, "   no requests");
+		outbuf_end_line(o);
+	} else {
+		outbuf_printf(o, "   %s requests, read %s, written %s", fmt_count(a, s->block_count),
+			      fmt_bytes(b, s->block_read), fmt_bytes(c, s->block_written));
+		if (s->block_errors)
+			outbuf_printf(o, ", %u errors", s->block_errors);
 		outbuf_end_line(o);
 	}
-	if (s->src_sched || s->sched_count) {
-		section(o, fo, "Scheduler latency:");
-		if (s->sched_count)
-			outbuf_printf(o, "   %llu delays, avg %s, max %s, total %s",
-				      (unsigned long long)s->sched_count,
-				      fmt_latency(a, s->sched_total_ns / s->sched_count),
-				      fmt_latency(b, s->sched_max_ns), fmt_latency(c, s->sched_total_ns));
-		else
-			outbuf_puts(o, "   no delays above the threshold");
+	if (s->wb_count) {
+		outbuf_printf(o, "   Writeback: %s requests, %s", fmt_count(a, s->wb_count),
+			      fmt_bytes(b, s->wb_bytes));
 		outbuf_end_line(o);
 	}
-	if (s->src_block || s->block_count) {
-		section(o, fo, "Block I/O:");
-		if (s->block_count) {
-			outbuf_printf(o, "   %llu requests, read %s, written %s",
-				      (unsigned long long)s->block_count, fmt_bytes(a, s->block_read),
-				      fmt_bytes(b, s->block_written));
-			outbuf_printf(o, ", avg %s, max %s",
-				      fmt_latency(a, s->block_total_ns / s->block_count),
-				      fmt_latency(b, s->block_max_ns));
-			if (s->block_errors)
-				outbuf_printf(o, ", %u errors", s->block_errors);
-		} else {
-			outbuf_puts(o, "   no requests");
-		}
+	if (n) {
+		outbuf_printf(o, "   Latency of %s requests (%s)", fmt_count(a, n),
+			      l->have_hist ? "from in-kernel histograms" : "from the events");
 		outbuf_end_line(o);
+		quantiles(o, s, HIST_BLOCK, s->block_max_ns, events != 0);
+		histogram(o, summary_latency_hist(s, HIST_BLOCK));
 	}
+	dropped(o, s);
+}
+
+static void sources(struct outbuf *o, const struct summary *s, const struct final_opts *fo)
+{
+	if (s->src_faults || s->faults)
+		faults(o, s, fo);
+	if (s->src_sched || s->sched_count || s->lat[HIST_SCHED].have_hist)
+		sched(o, s, fo);
+	if (s->src_block || s->block_count || s->wb_count || s->lat[HIST_BLOCK].have_hist)
+		block(o, s, fo);
 }
 
 static void recording(struct outbuf *o, const struct summary *s, const struct final_opts *fo)

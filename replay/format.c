@@ -36,6 +36,20 @@ char *fmt_bytes(char *buf, uint64_t n)
 	return buf;
 }
 
+char *fmt_count(char *buf, uint64_t n)
+{
+	char digits[24];
+	int nd = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)n);
+	size_t o = 0;
+	for (int i = 0; i < nd; i++) {
+		if (i && (nd - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = 0;
+	return buf;
+}
+
 char *fmt_bytes_signed(char *buf, int64_t n)
 {
 	char tmp[FMT_MAX];

@@ -24,6 +24,9 @@
  */
 char *fmt_bytes(char *buf, uint64_t n);
 
+/* A count with thousands separators: "1,024". */
+char *fmt_count(char *buf, uint64_t n);
+
 /* Signed, with an explicit sign: "+132.0 KB", "-8.0 KB", "+0 B". */
 char *fmt_bytes_signed(char *buf, int64_t n);
 

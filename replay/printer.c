@@ -1,10 +1,15 @@
 /*
  * printer.c - the terminal printer sink (see printer.h for the output).
  *
- * Each event goes through: task tracking (for the [tid] tag), the display
- * filters (pid, --only, verbose-only kinds, noise), folding, then one line.
- * A folded run is kept as a pending line and written when a different line
- * comes (or at the end); it costs no allocation per event.
+ * With a late source on (perf faults, eBPF), events first go through a
+ * reorder window (reorder.h) so that lines come in time order. Then each
+ * event goes through: the address-space model (page-fault attribution),
+ * task tracking (for the [tid] tag), the display filters (pid, --only,
+ * verbose-only kinds, noise), folding, then one line. A folded run is kept
+ * as a pending line and written when a different line comes (or at the
+ * end); it costs no allocation per event. Failed execs of a PATH search are
+ * held the same way until the task's next event says whether the search
+ * succeeded.
  */
 #define _GNU_SOURCE
 #include "printer.h"
@@ -17,6 +22,8 @@
 #include "escape.h"
 #include "format.h"
 #include "noise.h"
+#include "reorder.h"
+#include "summary.h"
 
 /* ---- colours: one table, by event kind --------------------------------- */
 
@@ -127,14 +134,26 @@ struct fold {
 	uint8_t op, fd_kind;
 	int32_t fd;
 	int64_t bytes;
-	char *name;         /* growable copy, reused */
+	char *name;         /* growable copy, reused (io: fd name; fault: file) */
 	size_t name_cap;
 	bool has_name;
-	/* faults */
-	uint64_t lo, hi;
+	/* faults: the site of the first fault of the run */
+	uint8_t fkind;      /* enum fault_kind */
+	bool recorded;
+	uint64_t start, end, first;
+	uint32_t prot;
 	/* block */
-	bool write;
-	uint64_t total_ns;
+	bool write, writeback;
+	uint64_t total_ns, max_ns;
+};
+
+/* Failed execs of one task, held until we know if its search succeeded. */
+struct exec_fail {
+	bool active;
+	uint64_t ts_ns;
+	uint32_t tid;
+	uint32_t count, err;
+	char name[64];      /* comm or basename, cut */
 };
 
 struct printer {
@@ -144,6 +163,10 @@ struct printer {
 	bool have_first;
 	uint32_t first_tid;
 	struct fold fold;
+	struct fold ff[PRINTER_GROUP_SLOTS]; /* fault and block groups (see group_slot) */
+	struct exec_fail xf;
+	struct summary_spaces spaces; /* page-fault attribution */
+	struct reorder *order;        /* NULL: events are printed as they come */
 };
 
 struct printer *printer_new(struct outbuf *out, const struct printer_opts *o)
@@ -251,9 +274,48 @@ static void put_io_target(struct outbuf *o, uint8_t op, uint8_t kind, int32_t fd
 
 /* ---- folding ------------------------------------------------------------ */
 
-static void fold_flush(struct printer *p)
+static const char *block_op(bool write, bool writeback)
 {
-	struct fold *f = &p->fold;
+	return writeback ? "block writeback" : write ? "block write" : "block read ";
+}
+
+/* "1,024 faults in heap @ 55d0c3a00000 (rw-)" and the other sites. */
+static void put_fault_group(struct outbuf *o, const struct fold *f)
+{
+	char b[FMT_MAX];
+	outbuf_puts(o, fmt_count(b, f->count));
+	outbuf_puts(o, f->count == 1 ? " fault in " : " faults in ");
+	switch (f->fkind) {
+	case FAULT_HEAP:
+		outbuf_puts(o, "heap @ ");
+		outbuf_hex(o, f->start);
+		break;
+	case FAULT_FILE:
+		escape_term(o, f->has_name ? f->name : "?");
+		break;
+	case FAULT_ANON:
+	case FAULT_STACK:
+		outbuf_puts(o, fault_kind_name(f->fkind));
+		if (f->recorded) {
+			outbuf_putc(o, ' ');
+			put_range(o, f->start, f->end - f->start);
+		}
+		break;
+	default:
+		outbuf_puts(o, "other @ ");
+		outbuf_hex(o, f->first);
+		break;
+	}
+	if (f->prot != FAULT_PROT_UNKNOWN && (f->recorded || f->fkind == FAULT_HEAP)) {
+		outbuf_puts(o, " (");
+		outbuf_puts(o, fmt_prot(b, f->prot));
+		outbuf_putc(o, ')');
+	}
+}
+
+/* Writes a pending folded line (and forgets it). */
+static void fold_write(struct printer *p, struct fold *f)
+{
 	struct outbuf *o = p->out;
 	char b[FMT_MAX];
 	if (f->kind == FOLD_NONE)
@@ -270,29 +332,23 @@ static void fold_flush(struct printer *p)
 		break;
 	case FOLD_FAULT:
 		line_start(p, f->ts_ns, f->tid, kind_color[EV_FAULT]);
-		outbuf_puts(o, "fault ");
-		if (f->count > 1) {
-			outbuf_puts(o, "×");
-			outbuf_u64(o, f->count);
-			outbuf_puts(o, " in ");
-			outbuf_hex(o, f->lo);
-			outbuf_putc(o, '-');
-			outbuf_hex(o, f->hi);
-		} else {
-			outbuf_hex(o, f->lo);
-		}
+		put_fault_group(o, f);
 		break;
 	case FOLD_BLOCK:
 		line_start(p, f->ts_ns, f->tid, kind_color[EV_BLOCK]);
-		put_op_size(o, f->write ? "block write" : "block read ", (uint64_t)f->bytes);
+		put_op_size(o, block_op(f->write, f->writeback), (uint64_t)f->bytes);
 		if (f->count > 1) {
 			outbuf_puts(o, " ×");
 			outbuf_u64(o, f->count);
-			outbuf_puts(o, " avg ");
+			outbuf_puts(o, " (avg ");
 			outbuf_puts(o, fmt_latency(b, f->total_ns / f->count));
+			outbuf_puts(o, ", max ");
+			outbuf_puts(o, fmt_latency(b, f->max_ns));
+			outbuf_putc(o, ')');
 		} else {
-			outbuf_putc(o, ' ');
+			outbuf_puts(o, " (");
 			outbuf_puts(o, fmt_latency(b, f->total_ns));
+			outbuf_putc(o, ')');
 		}
 		break;
 	default:
@@ -301,6 +357,13 @@ static void fold_flush(struct printer *p)
 	line_end(p);
 	f->kind = FOLD_NONE;
 }
+
+static void fold_flush(struct printer *p)
+{
+	fold_write(p, &p->fold);
+}
+
+static bool fold_set_name(struct fold *f, const char *name);
 
 static bool same_name(const struct fold *f, const char *name)
 {
@@ -323,7 +386,19 @@ static bool fold_io(struct printer *p, const struct event *ev)
 		return true;
 	}
 	fold_flush(p);
-	size_t len = io->fd.name ? strlen(io->fd.name) + 1 : 0;
+	if (!fold_set_name(f, io->fd.name))
+		return false;
+	*f = (struct fold){ .kind = FOLD_IO, .ts_ns = ev->ts_ns, .tid = ev->tid, .count = n,
+			    .op = io->op, .fd_kind = io->fd.kind, .fd = io->fd.fd,
+			    .bytes = io->bytes, .name = f->name, .name_cap = f->name_cap,
+			    .has_name = f->has_name };
+	return true;
+}
+
+/* Copies `name` into the fold's reusable buffer. */
+static bool fold_set_name(struct fold *f, const char *name)
+{
+	size_t len = name ? strlen(name) + 1 : 0;
 	if (len > f->name_cap) {
 		char *nb = realloc(f->name, len);
 		if (!nb)
@@ -332,54 +407,145 @@ static bool fold_io(struct printer *p, const struct event *ev)
 		f->name_cap = len;
 	}
 	if (len)
-		memcpy(f->name, io->fd.name, len);
-	*f = (struct fold){ .kind = FOLD_IO, .ts_ns = ev->ts_ns, .tid = ev->tid, .count = n,
-			    .op = io->op, .fd_kind = io->fd.kind, .fd = io->fd.fd,
-			    .bytes = io->bytes, .name = f->name, .name_cap = f->name_cap,
-			    .has_name = len != 0 };
+		memcpy(f->name, name, len);
+	f->has_name = len != 0;
 	return true;
 }
 
-static bool fold_fault(struct printer *p, const struct event *ev)
+/* The same site for grouping: same kind and same region (a file: by path,
+ * so the segments of one library group together). */
+static bool same_site(const struct fold *f, const struct fault_site *s)
 {
-	struct fold *f = &p->fold;
-	uint64_t a = ev->fault.addr;
-	if (f->kind == FOLD_FAULT && f->tid == ev->tid) {
+	if (f->fkind != s->kind)
+		return false;
+	if (s->kind == FAULT_FILE)
+		return f->has_name && s->path && strcmp(f->name, s->path) == 0;
+	if (s->kind == FAULT_OTHER || !s->recorded)
+		return !f->recorded;
+	/* the region may have grown by a merge since the group's first fault */
+	return f->recorded && s->start <= f->first && f->first < s->end;
+}
+
+/*
+ * Fault groups and block-request groups have slots of their own, one per
+ * task and kind, so that (1) the faults of threads running at the same
+ * time, which interleave, still make one group per task and region, (2) a
+ * task's block requests, which come between the syscalls that caused them,
+ * still fold into one line, and so do those syscalls, and (3) a few faults
+ * amid a run of reads do not cut the run's folded line: a fault group
+ * smaller than PRINTER_FAULT_MIN_GROUP is dropped without touching it. A
+ * group is written (after the pending folded line) when it ends: the next
+ * one of the task differs, or the task shows something else (for block
+ * groups: something other than I/O), or at the end.
+ */
+static void group_flush_one(struct printer *p, struct fold *f)
+{
+	if (f->kind == FOLD_FAULT && f->count < PRINTER_FAULT_MIN_GROUP) {
+		f->kind = FOLD_NONE;
+		return;
+	}
+	if (f->kind == FOLD_NONE)
+		return;
+	fold_flush(p);
+	fold_write(p, f);
+}
+
+/* Every pending group, oldest first. */
+static void groups_flush(struct printer *p)
+{
+	for (;;) {
+		struct fold *old = NULL;
+		for (unsigned i = 0; i < PRINTER_GROUP_SLOTS; i++)
+			if (p->ff[i].kind != FOLD_NONE && (!old || p->ff[i].ts_ns < old->ts_ns))
+				old = &p->ff[i];
+		if (!old)
+			return;
+		group_flush_one(p, old);
+	}
+}
+
+/* Ends the task's pending group of one kind. */
+static void group_flush_task(struct printer *p, uint32_t tid, enum fold_kind kind)
+{
+	for (unsigned i = 0; i < PRINTER_GROUP_SLOTS; i++)
+		if (p->ff[i].kind == kind && p->ff[i].tid == tid)
+			group_flush_one(p, &p->ff[i]);
+}
+
+/* The task's pending group of `kind` (*found), else a slot to start one in
+ * (the oldest group is written out when every slot is taken). */
+static struct fold *group_slot(struct printer *p, uint32_t tid, enum fold_kind kind, bool *found)
+{
+	struct fold *free_slot = NULL, *old = NULL;
+	for (unsigned i = 0; i < PRINTER_GROUP_SLOTS; i++) {
+		struct fold *g = &p->ff[i];
+		if (g->kind == FOLD_NONE) {
+			free_slot = free_slot ? free_slot : g;
+		} else if (g->tid == tid && g->kind == kind) {
+			*found = true;
+			return g;
+		} else if (!old || g->ts_ns < old->ts_ns) {
+			old = g;
+		}
+	}
+	*found = false;
+	if (free_slot)
+		return free_slot;
+	group_flush_one(p, old);
+	return old;
+}
+
+static bool fold_fault(struct printer *p, const struct event *ev, const struct fault_site *s)
+{
+	bool found;
+	struct fold *f = group_slot(p, ev->tid, FOLD_FAULT, &found);
+	if (found && same_site(f, s)) {
 		f->count++;
-		if (a < f->lo)
-			f->lo = a;
-		if (a > f->hi)
-			f->hi = a;
+		f->start = s->start;
+		f->end = s->end;
+		if (f->prot != s->prot)
+			f->prot = FAULT_PROT_UNKNOWN; /* several segments of a file */
 		return true;
 	}
-	fold_flush(p);
+	group_flush_one(p, f);
+	if (!fold_set_name(f, s->kind == FAULT_FILE ? s->path : NULL))
+		return false;
 	f->kind = FOLD_FAULT;
 	f->ts_ns = ev->ts_ns;
 	f->tid = ev->tid;
 	f->count = 1;
-	f->lo = f->hi = a;
+	f->fkind = s->kind;
+	f->recorded = s->recorded;
+	f->start = s->start;
+	f->end = s->end;
+	f->first = ev->fault.addr & ~0xfffull;
+	f->prot = s->prot;
 	return true;
 }
 
 static bool fold_block(struct printer *p, const struct event *ev)
 {
-	struct fold *f = &p->fold;
 	if (ev->block.error)
 		return false;
-	if (f->kind == FOLD_BLOCK && f->tid == ev->tid && f->write == ev->block.write &&
+	bool found;
+	struct fold *f = group_slot(p, ev->tid, FOLD_BLOCK, &found);
+	if (found && f->write == ev->block.write && f->writeback == ev->block.writeback &&
 	    f->bytes == ev->block.bytes) {
 		f->count++;
 		f->total_ns += ev->dur_ns;
+		if (ev->dur_ns > f->max_ns)
+			f->max_ns = ev->dur_ns;
 		return true;
 	}
-	fold_flush(p);
+	group_flush_one(p, f);
 	f->kind = FOLD_BLOCK;
 	f->ts_ns = ev->ts_ns;
 	f->tid = ev->tid;
 	f->count = 1;
 	f->write = ev->block.write;
+	f->writeback = ev->block.writeback;
 	f->bytes = ev->block.bytes;
-	f->total_ns = ev->dur_ns;
+	f->total_ns = f->max_ns = ev->dur_ns;
 	return true;
 }
 
@@ -404,6 +570,8 @@ static bool verbose_only(const struct event *ev)
 		return ev->err != 0;
 	case EV_SIGNAL:
 		return ev->signal.signo == 17 /* SIGCHLD: every child exit */;
+	case EV_SCHED:
+		return ev->sched.delay_ns < PRINTER_SCHED_MIN_NS;
 	default:
 		return false;
 	}
@@ -682,12 +850,20 @@ static void body(struct printer *p, const struct event *ev)
 		outbuf_putc(o, ' ');
 		outbuf_puts(o, fmt_prot(b, ev->mprotect.prot));
 		break;
-	case EV_FAULT:
+	case EV_FAULT: {
+		struct fault_site site;
+		summary_locate_fault(&p->spaces, ev->pid, ev->fault.addr, &site);
 		outbuf_puts(o, "fault ");
 		outbuf_hex(o, ev->fault.addr);
+		outbuf_puts(o, " in ");
+		if (site.kind == FAULT_FILE && site.path)
+			escape_term(o, site.path);
+		else
+			outbuf_puts(o, fault_kind_name(site.kind));
 		outbuf_puts(o, " ip ");
 		outbuf_hex(o, ev->fault.ip);
 		break;
+	}
 	case EV_SCHED:
 		outbuf_puts(o, "sched delay ");
 		outbuf_puts(o, fmt_latency(b, ev->sched.delay_ns));
@@ -697,12 +873,21 @@ static void body(struct printer *p, const struct event *ev)
 			outbuf_puts(o, " (preempted)");
 		break;
 	case EV_BLOCK:
-		put_op_size(o, ev->block.write ? "block write" : "block read ", ev->block.bytes);
-		outbuf_putc(o, ' ');
+		put_op_size(o, block_op(ev->block.write, ev->block.writeback), ev->block.bytes);
+		outbuf_puts(o, " (");
 		outbuf_puts(o, fmt_latency(b, ev->dur_ns));
+		outbuf_putc(o, ')');
+		if (p->o.verbose) {
+			outbuf_puts(o, " dev ");
+			outbuf_u64(o, ev->block.dev >> 20);
+			outbuf_putc(o, ':');
+			outbuf_u64(o, ev->block.dev & 0xfffff);
+			outbuf_puts(o, " sector ");
+			outbuf_u64(o, ev->block.sector);
+		}
 		if (ev->block.error) {
-			outbuf_puts(o, " error ");
-			outbuf_i64(o, ev->block.error);
+			outbuf_putc(o, ' ');
+			outbuf_puts(o, fmt_errno(b, (uint32_t)ev->block.error));
 		}
 		break;
 	case EV_HIST:
@@ -811,6 +996,141 @@ static void print_event(struct printer *p, const struct event *ev)
 	line_end(p);
 }
 
+static void fold_flush(struct printer *p);
+
+/* Sets `multi` once a second task shows up; lines pending from before keep
+ * their untagged form. */
+static void track_tasks(struct printer *p, const struct event *ev)
+{
+	if (p->multi)
+		return;
+	bool second = false;
+	if (ev->kind == EV_SPAWN && !ev->err) {
+		second = true;
+	} else if (!ev->tid) {
+		return;
+	} else if (!p->have_first) {
+		p->have_first = true;
+		p->first_tid = ev->tid;
+	} else if (ev->tid != p->first_tid && !(ev->kind == EV_EXEC && ev->exec.old_tid)) {
+		second = true;
+	}
+	if (second) {
+		groups_flush(p);
+		fold_flush(p);
+		p->multi = true;
+	}
+}
+
+/* ---- failed execs of a PATH search -------------------------------------- */
+
+/* The errors on which execvp() goes on to the next PATH entry. */
+static bool exec_search_error(uint32_t err)
+{
+	return err == 2 /* ENOENT */ || err == 20 /* ENOTDIR */ || err == 13 /* EACCES */ ||
+	       err == 116 /* ESTALE */ || err == 40 /* ELOOP */ || err == 36 /* ENAMETOOLONG */;
+}
+
+static void exec_name(char *dst, size_t cap, const struct event *ev)
+{
+	const char *name = ev->exec.comm;
+	if (!name && ev->exec.path) {
+		name = strrchr(ev->exec.path, '/');
+		name = name ? name + 1 : ev->exec.path;
+	}
+	snprintf(dst, cap, "%s", name ? name : "?");
+}
+
+/* Prints the held failures as one line: "─── foo exec ─── ENOENT ×9". */
+static void exec_fail_flush(struct printer *p)
+{
+	struct exec_fail *x = &p->xf;
+	if (!x->active)
+		return;
+	x->active = false;
+	groups_flush(p);
+	fold_flush(p);
+	line_start(p, x->ts_ns, x->tid, PRINTER_RED);
+	outbuf_puts(p->out, "─── ");
+	escape_term(p->out, x->name);
+	outbuf_puts(p->out, " exec ───");
+	put_err(p->out, x->err);
+	if (x->count > 1) {
+		outbuf_puts(p->out, " ×");
+		outbuf_u64(p->out, x->count);
+	}
+	line_end(p);
+}
+
+/*
+ * Non-verbose: a failed exec that a PATH search may follow with another try
+ * is held. The task's next event decides: a successful exec drops them (the
+ * search succeeded: nothing went wrong), anything else prints them as one
+ * line. Returns true when the event was taken.
+ */
+static bool exec_fail_hold(struct printer *p, const struct event *ev)
+{
+	struct exec_fail *x = &p->xf;
+	if (reorder_late_kind(ev->kind))
+		return false; /* faults during the execve itself decide nothing */
+	if (x->active && ev->tid == x->tid) {
+		if (ev->kind == EV_EXEC && !ev->err) {
+			x->active = false;
+			return false;
+		}
+		if (ev->kind == EV_EXEC && exec_search_error(ev->err)) {
+			x->count++;
+			x->err = ev->err;
+			return true;
+		}
+		exec_fail_flush(p);
+		return false;
+	}
+	if (ev->kind != EV_EXEC || !exec_search_error(ev->err))
+		return false;
+	exec_fail_flush(p);
+	*x = (struct exec_fail){ .active = true, .ts_ns = ev->ts_ns, .tid = ev->tid, .count = 1,
+				 .err = ev->err };
+	exec_name(x->name, sizeof(x->name), ev);
+	return true;
+}
+
+/* ---- one event, in time order ------------------------------------------- */
+
+static void core_event(void *ctx, const struct event *ev)
+{
+	struct printer *p = ctx;
+	summary_spaces_apply(&p->spaces, ev);
+	track_tasks(p, ev);
+	if (!shown(p, ev))
+		return;
+	if (ev->kind != EV_FAULT)
+		group_flush_task(p, ev->tid, FOLD_FAULT);
+	if (ev->kind != EV_BLOCK && ev->kind != EV_IO && ev->kind != EV_TRANSFER &&
+	    ev->kind != EV_FAULT && ev->kind != EV_SCHED)
+		group_flush_task(p, ev->tid, FOLD_BLOCK);
+	if (!p->o.verbose) {
+		if (exec_fail_hold(p, ev))
+			return;
+		bool taken = false;
+		if (ev->kind == EV_IO) {
+			taken = fold_io(p, ev);
+		} else if (ev->kind == EV_FAULT) {
+			struct fault_site site;
+			summary_locate_fault(&p->spaces, ev->pid, ev->fault.addr, &site);
+			if (!p->o.all && site.kind == FAULT_FILE && noise_path(site.path))
+				return; /* the loader and shared libraries: noise */
+			taken = fold_fault(p, ev, &site);
+		} else if (ev->kind == EV_BLOCK) {
+			taken = fold_block(p, ev);
+		}
+		if (taken)
+			return;
+	}
+	fold_flush(p);
+	print_event(p, ev);
+}
+
 /* ---- the sink ----------------------------------------------------------- */
 
 static void pr_header(void *ctx, const struct rec_header *h)
@@ -836,58 +1156,32 @@ static void pr_header(void *ctx, const struct rec_header *h)
 		p->have_first = true;
 		p->first_tid = h->root_pid;
 	}
-}
-
-static void fold_flush(struct printer *p);
-
-/* Sets `multi` once a second task shows up; lines pending from before keep
- * their untagged form. */
-static void track_tasks(struct printer *p, const struct event *ev)
-{
-	if (p->multi)
-		return;
-	bool second = false;
-	if (ev->kind == EV_SPAWN && !ev->err) {
-		second = true;
-	} else if (!ev->tid) {
-		return;
-	} else if (!p->have_first) {
-		p->have_first = true;
-		p->first_tid = ev->tid;
-	} else if (ev->tid != p->first_tid && !(ev->kind == EV_EXEC && ev->exec.old_tid)) {
-		second = true;
-	}
-	if (second) {
-		fold_flush(p);
-		p->multi = true;
-	}
+	/* late sources on: put their events back in time order */
+	bool late = false;
+	for (uint32_t i = 0; i < h->nsources && i < REC_MAX_SOURCES; i++)
+		late |= h->sources[i].active && h->sources[i].name &&
+			(strstr(h->sources[i].name, "fault") || strstr(h->sources[i].name, "ebpf"));
+	if (late && !p->order)
+		p->order = reorder_new(core_event, p);
 }
 
 static void pr_event(void *ctx, const struct event *ev)
 {
 	struct printer *p = ctx;
-	track_tasks(p, ev);
-	if (!shown(p, ev))
-		return;
-	if (!p->o.verbose) {
-		bool taken = false;
-		if (ev->kind == EV_IO)
-			taken = fold_io(p, ev);
-		else if (ev->kind == EV_FAULT)
-			taken = fold_fault(p, ev);
-		else if (ev->kind == EV_BLOCK)
-			taken = fold_block(p, ev);
-		if (taken)
-			return;
-	}
-	fold_flush(p);
-	print_event(p, ev);
+	if (p->order)
+		reorder_push(p->order, ev);
+	else
+		core_event(p, ev);
 }
 
 static void pr_end(void *ctx, const struct rec_integrity *in)
 {
 	(void)in;
 	struct printer *p = ctx;
+	if (p->order)
+		reorder_drain(p->order);
+	groups_flush(p);
+	exec_fail_flush(p);
 	fold_flush(p);
 	outbuf_flush(p->out);
 }
@@ -902,7 +1196,13 @@ void printer_free(struct printer *p)
 {
 	if (!p)
 		return;
+	groups_flush(p);
+	exec_fail_flush(p);
 	fold_flush(p);
+	reorder_free(p->order);
+	summary_spaces_free(&p->spaces);
 	free(p->fold.name);
+	for (unsigned i = 0; i < PRINTER_GROUP_SLOTS; i++)
+		free(p->ff[i].name);
 	free(p);
 }

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "regions.h"
+#include "reorder.h"
 
 #define MAX_PROCS_KEPT 4096 /* subprocess table bound (a fork bomb is not a table) */
 
@@ -162,37 +163,353 @@ static struct summary_peer *peer_get(struct summary *s, const char *addr, uint8_
 	return &s->peers[e];
 }
 
+/* ---- resident pages ------------------------------------------------------ */
+
+/*
+ * A set of page numbers (open addressing, linear probing, backward-shift
+ * deletion; key + 1 stored so 0 means empty). Bounded: past PAGESET_MAX
+ * pages a space stops recording new ones.
+ */
+#define PAGESET_MAX (1u << 24)
+
+struct summary_pageset {
+	uint64_t *v;
+	uint32_t n, cap; /* cap a power of two */
+};
+
+static uint32_t ps_hash(uint64_t k, uint32_t mask)
+{
+	return (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+static int ps_grow(struct summary_pageset *ps)
+{
+	uint32_t nc = ps->cap ? ps->cap * 2 : 1024;
+	uint64_t *nv = calloc(nc, sizeof(*nv));
+	if (!nv)
+		return -1;
+	for (uint32_t i = 0; i < ps->cap; i++) {
+		if (!ps->v[i])
+			continue;
+		uint32_t j = ps_hash(ps->v[i], nc - 1);
+		while (nv[j])
+			j = (j + 1) & (nc - 1);
+		nv[j] = ps->v[i];
+	}
+	free(ps->v);
+	ps->v = nv;
+	ps->cap = nc;
+	return 0;
+}
+
+/* Returns true when the page is new. */
+static bool ps_insert(struct summary_pageset *ps, uint64_t page)
+{
+	if (ps->n >= PAGESET_MAX || ((ps->n + 1) * 2 > ps->cap && ps_grow(ps) < 0))
+		return false;
+	uint64_t k = page + 1;
+	uint32_t m = ps->cap - 1, i = ps_hash(k, m);
+	for (; ps->v[i]; i = (i + 1) & m)
+		if (ps->v[i] == k)
+			return false;
+	ps->v[i] = k;
+	ps->n++;
+	return true;
+}
+
+static bool ps_remove(struct summary_pageset *ps, uint64_t page)
+{
+	if (!ps->n)
+		return false;
+	uint64_t k = page + 1;
+	uint32_t m = ps->cap - 1, i = ps_hash(k, m);
+	for (; ps->v[i] != k; i = (i + 1) & m)
+		if (!ps->v[i])
+			return false;
+	/* backward shift: move later members of the run into the hole */
+	uint32_t hole = i;
+	for (uint32_t j = (i + 1) & m; ps->v[j]; j = (j + 1) & m) {
+		uint32_t h = ps_hash(ps->v[j], m);
+		if (((j - h) & m) >= ((j - hole) & m)) {
+			ps->v[hole] = ps->v[j];
+			hole = j;
+		}
+	}
+	ps->v[hole] = 0;
+	ps->n--;
+	return true;
+}
+
+/*
+ * Removes the pages of [lo, hi) (page numbers); with `shift`, puts them back
+ * moved by `delta` pages, keeping those below `keep` pages (mremap).
+ * Returns how many pages left the set.
+ */
+static uint64_t ps_remove_range(struct summary_pageset *ps, uint64_t lo, uint64_t hi,
+				bool shift, int64_t delta, uint64_t keep)
+{
+	if (!ps || !ps->n || hi <= lo)
+		return 0;
+	uint64_t before = ps->n;
+	if (!shift && hi - lo <= 2ull * ps->n) {
+		for (uint64_t p = lo; p < hi; p++)
+			ps_remove(ps, p);
+		return before - ps->n;
+	}
+	/* a whole scan: take the members out, then put the moved ones back */
+	uint64_t *old = ps->v;
+	uint32_t cap = ps->cap;
+	ps->v = calloc(cap, sizeof(*ps->v));
+	if (!ps->v) {
+		ps->v = old;
+		return 0;
+	}
+	ps->n = 0;
+	for (uint32_t i = 0; i < cap; i++) {
+		if (!old[i])
+			continue;
+		uint64_t p = old[i] - 1;
+		if (p >= lo && p < hi) {
+			if (!shift || p - lo >= keep)
+				continue;
+			p = (uint64_t)((int64_t)p + delta);
+		}
+		ps_insert(ps, p);
+	}
+	free(old);
+	return before > ps->n ? before - ps->n : 0;
+}
+
+static void ps_free(struct summary_pageset *ps)
+{
+	if (ps) {
+		free(ps->v);
+		free(ps);
+	}
+}
+
 /* ---- address spaces ---------------------------------------------------- */
 
-static struct summary_space *space_find(struct summary *s, uint32_t pid)
+#define PAGE 4096ull
+
+struct summary_space *summary_spaces_find(const struct summary_spaces *ss, uint32_t pid)
 {
 	/* newest first: the live ones are usually at the end */
-	for (uint32_t i = s->nspaces; i-- > 0;)
-		if (s->spaces[i].pid == pid && s->spaces[i].alive)
-			return &s->spaces[i];
+	for (uint32_t i = ss->n; i-- > 0;)
+		if (ss->v[i].pid == pid && ss->v[i].alive)
+			return &ss->v[i];
 	return NULL;
 }
 
-static struct summary_space *space_new(struct summary *s, uint32_t pid, struct regions *map)
+static struct summary_space *space_new(struct summary_spaces *ss, uint32_t pid,
+				       struct regions *map)
 {
 	if (!map)
 		return NULL;
-	struct summary_space *sp = grow(s->spaces, &s->spaces_cap, s->nspaces + 1, sizeof(*sp));
+	struct summary_space *sp = grow(ss->v, &ss->cap, ss->n + 1, sizeof(*sp));
 	if (!sp) {
 		regions_free(map);
 		return NULL;
 	}
-	s->spaces = sp;
-	sp = &s->spaces[s->nspaces++];
+	ss->v = sp;
+	sp = &ss->v[ss->n++];
 	*sp = (struct summary_space){ .pid = pid, .map = map, .alive = true };
 	return sp;
 }
 
-static struct summary_space *space_get(struct summary *s, uint32_t pid)
+static struct summary_space *space_get(struct summary_spaces *ss, uint32_t pid)
 {
-	struct summary_space *sp = space_find(s, pid);
-	return sp ? sp : space_new(s, pid, regions_new());
+	struct summary_space *sp = summary_spaces_find(ss, pid);
+	return sp ? sp : space_new(ss, pid, regions_new());
 }
+
+static void space_note_top(struct summary_space *sp, uint64_t addr, uint64_t len)
+{
+	uint64_t end = addr + len;
+	if (end >= addr && end > sp->map_top)
+		sp->map_top = end;
+}
+
+/* Kernel-made mappings found at attach ("[stack]", "[heap]", "[vdso]"). */
+static uint8_t seeded_kind(const char *path)
+{
+	if (!strncmp(path, "[stack", 6))
+		return REGION_STACK;
+	if (!strcmp(path, "[heap]"))
+		return REGION_HEAP;
+	return REGION_OTHER;
+}
+
+static void space_mem(struct summary_space *sp, const struct event *ev)
+{
+	switch (ev->kind) {
+	case EV_BRK:
+		if (ev->brk.old_brk)
+			regions_set_brk(sp->map, ev->brk.old_brk);
+		regions_set_brk(sp->map, ev->brk.new_brk);
+		if (ev->brk.new_brk && (!sp->heap_start || ev->brk.new_brk < sp->heap_start))
+			sp->heap_start = ev->brk.new_brk;
+		if (ev->brk.old_brk && ev->brk.old_brk < sp->heap_start)
+			sp->heap_start = ev->brk.old_brk;
+		break;
+	case EV_MMAP: {
+		const char *path = ev->mmap.path;
+		uint8_t kind = path ? REGION_FILE
+			       : (ev->mmap.flags & MAP_STACK) ? REGION_STACK : REGION_ANON;
+		if (path && path[0] == '[')
+			kind = seeded_kind(path);
+		if (kind == REGION_HEAP) {
+			regions_set_brk(sp->map, ev->mmap.addr);
+			regions_set_brk(sp->map, ev->mmap.addr + ev->mmap.len);
+			sp->heap_start = ev->mmap.addr;
+			break;
+		}
+		regions_map(sp->map, ev->mmap.addr, ev->mmap.len, ev->mmap.prot, kind,
+			    kind == REGION_FILE ? path : NULL);
+		if (kind != REGION_STACK || !path)
+			space_note_top(sp, ev->mmap.addr, ev->mmap.len);
+		break;
+	}
+	case EV_MUNMAP:
+		regions_unmap(sp->map, ev->munmap.addr, ev->munmap.len);
+		break;
+	case EV_MREMAP:
+		regions_remap(sp->map, ev->mremap.old_addr, ev->mremap.old_len,
+			      ev->mremap.new_addr, ev->mremap.new_len);
+		space_note_top(sp, ev->mremap.new_addr, ev->mremap.new_len);
+		break;
+	case EV_MPROTECT:
+		regions_protect(sp->map, ev->mprotect.addr, ev->mprotect.len, ev->mprotect.prot);
+		break;
+	default:
+		break;
+	}
+}
+
+static void space_exec(struct summary_space *sp, const char *path)
+{
+	regions_reset(sp->map);
+	free(sp->exe);
+	sp->exe = dup_str(path);
+	sp->heap_start = sp->map_top = 0;
+}
+
+struct summary_space *summary_spaces_apply(struct summary_spaces *ss, const struct event *ev)
+{
+	struct summary_space *sp;
+	if (ev->err)
+		return NULL;
+	switch (ev->kind) {
+	case EV_SPAWN: {
+		if (ev->spawn.kind == SPAWN_THREAD || ev->spawn.child_pid == ev->pid)
+			return NULL;
+		struct summary_space *parent = summary_spaces_find(ss, ev->pid);
+		struct regions *map;
+		bool copy = ev->spawn.kind == SPAWN_PROCESS &&
+			    !(ev->spawn.clone_flags & 0x100 /* CLONE_VM */) && parent;
+		map = copy ? regions_clone(parent->map) : regions_new();
+		/* `parent` may move when the array grows: copy what we need first */
+		char *exe = parent ? dup_str(parent->exe) : NULL;
+		uint64_t hs = copy ? parent->heap_start : 0, top = copy ? parent->map_top : 0;
+		sp = space_new(ss, ev->spawn.child_pid, map);
+		if (!sp) {
+			free(exe);
+			return NULL;
+		}
+		sp->exe = exe;
+		sp->heap_start = hs;
+		sp->map_top = top;
+		return sp;
+	}
+	case EV_EXEC:
+		sp = summary_spaces_find(ss, ev->pid);
+		if (sp)
+			space_exec(sp, ev->exec.path);
+		else if ((sp = space_get(ss, ev->pid)) != NULL)
+			sp->exe = dup_str(ev->exec.path);
+		return sp;
+	case EV_EXIT:
+		if (ev->exit.thread || !(sp = summary_spaces_find(ss, ev->pid)))
+			return NULL;
+		sp->alive = false;
+		return sp;
+	case EV_BRK:
+	case EV_MMAP:
+	case EV_MUNMAP:
+	case EV_MREMAP:
+	case EV_MPROTECT:
+		if ((sp = space_get(ss, ev->pid)) != NULL)
+			space_mem(sp, ev);
+		return sp;
+	default:
+		return NULL;
+	}
+}
+
+void summary_spaces_free(struct summary_spaces *ss)
+{
+	for (uint32_t i = 0; i < ss->n; i++) {
+		regions_free(ss->v[i].map);
+		free(ss->v[i].exe);
+		ps_free(ss->v[i].pages);
+	}
+	free(ss->v);
+	*ss = (struct summary_spaces){ 0 };
+}
+
+const char *fault_kind_name(unsigned k)
+{
+	static const char *const names[FAULT__COUNT] = { "heap", "anon", "file", "stack",
+							  "other" };
+	return k < FAULT__COUNT ? names[k] : "other";
+}
+
+/* Lowest address of the main stack when no mapping was recorded: the top of
+ * the x86-64 user space minus the stack's randomisation (16 GiB) and its
+ * default limit (8 MiB); the kernel puts the mmap area below it. */
+#define STACK_FLOOR_DEFAULT 0x7ffbff800000ull
+
+void summary_locate_fault(const struct summary_spaces *ss, uint32_t pid, uint64_t addr,
+			  struct fault_site *site)
+{
+	const struct summary_space *sp = summary_spaces_find(ss, pid);
+	const struct region *r = sp ? regions_find(sp->map, addr) : NULL;
+	*site = (struct fault_site){ .kind = FAULT_OTHER, .start = addr & ~(PAGE - 1),
+				     .end = (addr & ~(PAGE - 1)) + PAGE,
+				     .prot = FAULT_PROT_UNKNOWN };
+	if (r) {
+		static const uint8_t kinds[] = { [REGION_ANON] = FAULT_ANON,
+						 [REGION_FILE] = FAULT_FILE,
+						 [REGION_HEAP] = FAULT_HEAP,
+						 [REGION_STACK] = FAULT_STACK,
+						 [REGION_OTHER] = FAULT_OTHER };
+		site->kind = r->kind < sizeof(kinds) ? kinds[r->kind] : FAULT_OTHER;
+		if (site->kind == FAULT_FILE && !r->path)
+			site->kind = FAULT_ANON;
+		site->start = r->start;
+		site->end = r->end;
+		site->prot = r->prot;
+		site->path = site->kind == FAULT_FILE ? r->path : NULL;
+		site->recorded = true;
+		return;
+	}
+	if (!sp)
+		return;
+	if (sp->heap_start ? addr < sp->heap_start : addr < 0x700000000000ull) {
+		if (sp->exe) {
+			site->kind = FAULT_FILE;
+			site->path = sp->exe;
+		}
+		return;
+	}
+	uint64_t floor = sp->map_top ? sp->map_top + SUMMARY_STACK_GAP : STACK_FLOOR_DEFAULT;
+	if (addr >= floor && addr < 0x800000000000ull) {
+		site->kind = FAULT_STACK;
+		site->prot = PROT_READ | PROT_WRITE;
+	}
+}
+
+/* ---- summary accounting of spaces --------------------------------------- */
 
 /* Re-accounts a space after a change: running total and its peak. */
 static void space_account(struct summary *s, struct summary_space *sp)
@@ -204,10 +521,56 @@ static void space_account(struct summary *s, struct summary_space *sp)
 		s->total_peak = s->live_total;
 }
 
-static void space_end(struct summary *s, struct summary_space *sp)
+static void resident_sub(struct summary *s, uint64_t pages)
 {
-	sp->alive = false;
-	space_account(s, sp);
+	uint64_t b = pages * s->page_size;
+	s->resident = s->resident > b ? s->resident - b : 0;
+}
+
+/* Resident pages given back by a process or memory event (see summary.h). */
+static void resident_event(struct summary *s, struct summary_space *sp, const struct event *ev)
+{
+	struct summary_pageset *ps = sp->pages;
+	uint64_t pg = s->page_size;
+	if (!ps || ev->err)
+		return;
+	switch (ev->kind) {
+	case EV_EXEC:
+	case EV_EXIT:
+		if (ev->kind == EV_EXIT && ev->exit.thread)
+			return;
+		resident_sub(s, ps->n);
+		ps_free(ps);
+		sp->pages = NULL;
+		break;
+	case EV_MUNMAP:
+		resident_sub(s, ps_remove_range(ps, ev->munmap.addr / pg,
+						(ev->munmap.addr + ev->munmap.len + pg - 1) / pg,
+						false, 0, 0));
+		break;
+	case EV_BRK:
+		if (ev->brk.old_brk && ev->brk.new_brk && ev->brk.new_brk < ev->brk.old_brk)
+			resident_sub(s, ps_remove_range(ps, (ev->brk.new_brk + pg - 1) / pg,
+							(ev->brk.old_brk + pg - 1) / pg, false, 0, 0));
+		break;
+	case EV_MMAP:
+		if (ev->mmap.flags & MAP_FIXED)
+			resident_sub(s, ps_remove_range(ps, ev->mmap.addr / pg,
+							(ev->mmap.addr + ev->mmap.len + pg - 1) / pg,
+							false, 0, 0));
+		break;
+	case EV_MREMAP: {
+		const struct ev_mremap *m = &ev->mremap;
+		uint64_t lo = m->old_addr / pg, hi = (m->old_addr + m->old_len + pg - 1) / pg;
+		uint64_t keep = (m->new_len + pg - 1) / pg;
+		int64_t delta = (int64_t)(m->new_addr / pg) - (int64_t)lo;
+		if (m->old_len)
+			resident_sub(s, ps_remove_range(ps, lo, hi, true, delta, keep));
+		break;
+	}
+	default:
+		break;
+	}
 }
 
 /* ---- the events --------------------------------------------------------- */
@@ -220,13 +583,23 @@ static struct summary_proc *proc_find(struct summary *s, uint32_t pid)
 	return NULL;
 }
 
+/* Process and memory events: the address spaces and their accounting. */
+static void add_space_event(struct summary *s, const struct event *ev)
+{
+	struct summary_space *sp = NULL;
+	if (s->src_faults && !ev->err) {
+		/* resident pages leave before the map changes (exec, exit) */
+		sp = summary_spaces_find(&s->space_set, ev->kind == EV_SPAWN ? 0 : ev->pid);
+		if (sp)
+			resident_event(s, sp, ev);
+	}
+	sp = summary_spaces_apply(&s->space_set, ev);
+	if (sp)
+		space_account(s, sp);
+}
+
 static void add_exec(struct summary *s, const struct event *ev)
 {
-	struct summary_space *sp = space_find(s, ev->pid);
-	if (sp) {
-		regions_reset(sp->map);
-		space_account(s, sp);
-	}
 	/* one entry per process, in order of its first exec (the root
 	 * included: the FINAL block leaves it out, the report does not) */
 	if (proc_find(s, ev->pid) || s->nprocs >= MAX_PROCS_KEPT)
@@ -259,9 +632,6 @@ static void add_exit(struct summary *s, const struct event *ev)
 		p->exit_code = ev->exit.code;
 		p->exit_signal = ev->exit.signal;
 	}
-	struct summary_space *sp = space_find(s, ev->pid);
-	if (sp)
-		space_end(s, sp);
 	if (ev->pid == s->root_pid && !s->has_trailer) {
 		s->root_exited = true;
 		s->exit_code = ev->exit.code;
@@ -270,22 +640,6 @@ static void add_exit(struct summary *s, const struct event *ev)
 	}
 }
 
-static void add_spawn(struct summary *s, const struct event *ev)
-{
-	s->tasks++;
-	if (ev->spawn.kind == SPAWN_THREAD || ev->spawn.child_pid == ev->pid)
-		return;
-	struct summary_space *parent = space_find(s, ev->pid);
-	struct regions *map = NULL;
-	if (ev->spawn.kind == SPAWN_PROCESS && !(ev->spawn.clone_flags & 0x100 /* CLONE_VM */) &&
-	    parent)
-		map = regions_clone(parent->map);
-	else
-		map = regions_new();
-	struct summary_space *sp = space_new(s, ev->spawn.child_pid, map);
-	if (sp)
-		space_account(s, sp);
-}
 
 static void add_io_bytes(struct summary *s, const struct event_fd *fd, bool write,
 			 int64_t bytes, const char *addr, uint64_t ts)
@@ -363,57 +717,67 @@ static void add_connect(struct summary *s, const struct event *ev, bool inbound,
 	}
 }
 
-static void add_mem(struct summary *s, const struct event *ev)
-{
-	if (ev->err)
-		return;
-	struct summary_space *sp = space_get(s, ev->pid);
-	if (!sp)
-		return;
-	switch (ev->kind) {
-	case EV_BRK:
-		if (ev->brk.old_brk)
-			regions_set_brk(sp->map, ev->brk.old_brk);
-		regions_set_brk(sp->map, ev->brk.new_brk);
-		break;
-	case EV_MMAP: {
-		uint8_t kind = ev->mmap.path ? REGION_FILE
-			       : (ev->mmap.flags & MAP_STACK) ? REGION_STACK : REGION_ANON;
-		regions_map(sp->map, ev->mmap.addr, ev->mmap.len, ev->mmap.prot, kind,
-			    ev->mmap.path);
-		break;
-	}
-	case EV_MUNMAP:
-		regions_unmap(sp->map, ev->munmap.addr, ev->munmap.len);
-		break;
-	case EV_MREMAP:
-		regions_remap(sp->map, ev->mremap.old_addr, ev->mremap.old_len,
-			      ev->mremap.new_addr, ev->mremap.new_len);
-		break;
-	case EV_MPROTECT:
-		regions_protect(sp->map, ev->mprotect.addr, ev->mprotect.len, ev->mprotect.prot);
-		break;
-	default:
-		break;
-	}
-	space_account(s, sp);
-}
-
 static void add_fault(struct summary *s, const struct event *ev)
 {
+	struct fault_site site;
 	s->faults++;
-	struct summary_space *sp = space_find(s, ev->pid);
-	const struct region *r = sp ? regions_find(sp->map, ev->fault.addr) : NULL;
-	if (!r)
-		s->faults_other++;
-	else if (r->kind == REGION_HEAP)
-		s->faults_heap++;
-	else if (r->kind == REGION_FILE)
-		s->faults_file++;
-	else if (r->kind == REGION_ANON || r->kind == REGION_STACK)
-		s->faults_anon++;
-	else
-		s->faults_other++;
+	summary_locate_fault(&s->space_set, ev->pid, ev->fault.addr, &site);
+	switch (site.kind) {
+	case FAULT_HEAP: s->faults_heap++; break;
+	case FAULT_ANON: s->faults_anon++; break;
+	case FAULT_FILE: s->faults_file++; break;
+	case FAULT_STACK: s->faults_stack++; break;
+	default: s->faults_other++; break;
+	}
+	struct summary_space *sp = summary_spaces_find(&s->space_set, ev->pid);
+	if (!sp)
+		return;
+	if (!sp->pages && !(sp->pages = calloc(1, sizeof(*sp->pages))))
+		return;
+	if (ps_insert(sp->pages, ev->fault.addr / s->page_size)) {
+		s->resident += s->page_size;
+		if (s->resident > s->resident_peak)
+			s->resident_peak = s->resident;
+	}
+}
+
+/* log2 bucket of a latency, as the eBPF side counts it */
+static unsigned lat_bucket(uint64_t ns)
+{
+	unsigned b = ns ? 63u - (unsigned)__builtin_clzll(ns) : 0;
+	return b < EVENT_MAX_HIST_BUCKETS ? b : EVENT_MAX_HIST_BUCKETS - 1;
+}
+
+static void add_hist(struct summary *s, const struct event *ev)
+{
+	if (ev->hist.kind >= HIST__COUNT || !ev->hist.buckets)
+		return;
+	struct summary_latency *l = &s->lat[ev->hist.kind];
+	uint32_t n = ev->hist.nbuckets < EVENT_MAX_HIST_BUCKETS ? ev->hist.nbuckets
+								: EVENT_MAX_HIST_BUCKETS;
+	l->have_hist = true;
+	for (uint32_t i = 0; i < n; i++)
+		l->hist[i] += ev->hist.buckets[i];
+}
+
+static void add_block(struct summary *s, const struct event *ev)
+{
+	s->lat[HIST_BLOCK].ev_hist[lat_bucket(ev->dur_ns)]++;
+	if (ev->block.error)
+		s->block_errors++;
+	if (ev->block.writeback) {
+		s->wb_count++;
+		s->wb_bytes += ev->block.bytes;
+	} else {
+		s->block_count++;
+		if (ev->block.write)
+			s->block_written += ev->block.bytes;
+		else
+			s->block_read += ev->block.bytes;
+	}
+	s->block_total_ns += ev->dur_ns;
+	if (ev->dur_ns > s->block_max_ns)
+		s->block_max_ns = ev->dur_ns;
 }
 
 static void add_loss(struct summary *s, const char *source, uint64_t count, bool total)
@@ -448,9 +812,11 @@ void summary_add_event(struct summary *s, const struct event *ev)
 	switch (ev->kind) {
 	case EV_SPAWN:
 		if (!ev->err)
-			add_spawn(s, ev);
+			s->tasks++;
+		add_space_event(s, ev);
 		break;
 	case EV_EXEC:
+		add_space_event(s, ev);
 		if (!ev->err)
 			add_exec(s, ev);
 		if (!ev->err && ev->pid == s->root_pid && ev->exec.comm) {
@@ -464,6 +830,7 @@ void summary_add_event(struct summary *s, const struct event *ev)
 		break;
 	case EV_EXIT:
 		add_exit(s, ev);
+		add_space_event(s, ev);
 		break;
 	case EV_OPEN:
 		add_open(s, ev);
@@ -491,7 +858,7 @@ void summary_add_event(struct summary *s, const struct event *ev)
 	case EV_MUNMAP:
 	case EV_MREMAP:
 	case EV_MPROTECT:
-		add_mem(s, ev);
+		add_space_event(s, ev);
 		break;
 	case EV_FAULT:
 		add_fault(s, ev);
@@ -501,18 +868,13 @@ void summary_add_event(struct summary *s, const struct event *ev)
 		s->sched_total_ns += ev->sched.delay_ns;
 		if (ev->sched.delay_ns > s->sched_max_ns)
 			s->sched_max_ns = ev->sched.delay_ns;
+		s->lat[HIST_SCHED].ev_hist[lat_bucket(ev->sched.delay_ns)]++;
 		break;
 	case EV_BLOCK:
-		s->block_count++;
-		if (ev->block.write)
-			s->block_written += ev->block.bytes;
-		else
-			s->block_read += ev->block.bytes;
-		s->block_total_ns += ev->dur_ns;
-		if (ev->dur_ns > s->block_max_ns)
-			s->block_max_ns = ev->dur_ns;
-		if (ev->block.error)
-			s->block_errors++;
+		add_block(s, ev);
+		break;
+	case EV_HIST:
+		add_hist(s, ev);
 		break;
 	case EV_LOSS:
 		add_loss(s, ev->loss.source, ev->loss.count, false);
@@ -530,6 +892,8 @@ void summary_add_header(struct summary *s, const struct rec_header *h)
 	s->mode = h->mode;
 	s->root_pid = h->root_pid;
 	s->tasks = 1;
+	if (h->page_size >= 512 && h->page_size <= (1u << 30) && !(h->page_size & (h->page_size - 1)))
+		s->page_size = h->page_size;
 	uint32_t argc = h->argc < EVENT_MAX_ARGV ? h->argc : EVENT_MAX_ARGV;
 	if (argc && h->argv && !s->argv) {
 		s->argv = calloc(argc, sizeof(char *));
@@ -589,10 +953,35 @@ void summary_add_end(struct summary *s, const struct rec_integrity *in)
 		s->total_peak = s->heap + s->mmap;
 }
 
-static void sink_header(void *c, const struct rec_header *h) { summary_add_header(c, h); }
-static void sink_event(void *c, const struct event *ev) { summary_add_event(c, ev); }
+static void reordered_event(void *c, const struct event *ev) { summary_add_event(c, ev); }
+
+/* Faults are attributed with the map of their time: put them in order. */
+static void sink_header(void *c, const struct rec_header *h)
+{
+	struct summary *s = c;
+	summary_add_header(s, h);
+	if (s->src_faults && !s->order)
+		s->order = reorder_new(reordered_event, s);
+}
+
+static void sink_event(void *c, const struct event *ev)
+{
+	struct summary *s = c;
+	if (s->order)
+		reorder_push(s->order, ev);
+	else
+		summary_add_event(s, ev);
+}
+
 static void sink_trailer(void *c, const struct rec_trailer *t) { summary_add_trailer(c, t); }
-static void sink_end(void *c, const struct rec_integrity *in) { summary_add_end(c, in); }
+
+static void sink_end(void *c, const struct rec_integrity *in)
+{
+	struct summary *s = c;
+	if (s->order)
+		reorder_drain(s->order);
+	summary_add_end(s, in);
+}
 
 struct event_sink summary_sink(struct summary *s)
 {
@@ -608,6 +997,49 @@ uint64_t summary_lost(const struct summary *s)
 	for (uint32_t i = 0; i < s->nlosses; i++)
 		n += s->losses[i].count;
 	return n;
+}
+
+uint64_t summary_lost_from(const struct summary *s, const char *prefix)
+{
+	uint64_t n = 0;
+	size_t l = strlen(prefix);
+	for (uint32_t i = 0; i < s->nlosses; i++)
+		if (!strncmp(s->losses[i].source, prefix, l))
+			n += s->losses[i].count;
+	return n;
+}
+
+const uint64_t *summary_latency_hist(const struct summary *s, unsigned kind)
+{
+	if (kind >= HIST__COUNT)
+		kind = HIST_SCHED;
+	const struct summary_latency *l = &s->lat[kind];
+	return l->have_hist ? l->hist : l->ev_hist;
+}
+
+uint64_t summary_latency_quantile(const struct summary *s, unsigned kind, double q,
+				  uint64_t *lo, uint64_t *hi)
+{
+	const uint64_t *h = summary_latency_hist(s, kind);
+	uint64_t total = 0, seen = 0;
+	*lo = *hi = 0;
+	for (unsigned i = 0; i < EVENT_MAX_HIST_BUCKETS; i++)
+		total += h[i];
+	if (!total)
+		return 0;
+	/* the rank of the quantile, 1-based, rounded up (nearest-rank) */
+	uint64_t rank = (uint64_t)(q * (double)total);
+	if ((double)rank < q * (double)total || !rank)
+		rank++;
+	for (unsigned i = 0; i < EVENT_MAX_HIST_BUCKETS; i++) {
+		seen += h[i];
+		if (seen >= rank) {
+			*lo = i ? 1ull << i : 0;
+			*hi = i < 63 ? 1ull << (i + 1) : UINT64_MAX;
+			break;
+		}
+	}
+	return total;
 }
 
 uint64_t summary_duration_ns(const struct summary *s)
@@ -634,8 +1066,10 @@ enum summary_completeness summary_completeness(const struct summary *s)
 struct summary *summary_new(void)
 {
 	struct summary *s = calloc(1, sizeof(*s));
-	if (s)
+	if (s) {
 		s->last_file = -1;
+		s->page_size = 4096;
+	}
 	return s;
 }
 
@@ -659,8 +1093,8 @@ void summary_free(struct summary *s)
 		free(s->procs[i].comm);
 		free_strv(s->procs[i].argv, s->procs[i].argc);
 	}
-	for (uint32_t i = 0; i < s->nspaces; i++)
-		regions_free(s->spaces[i].map);
+	summary_spaces_free(&s->space_set);
+	reorder_free(s->order);
 	for (uint32_t i = 0; i < s->nlosses; i++)
 		free(s->losses[i].source);
 	free_strv(s->argv, s->argc);
@@ -668,7 +1102,6 @@ void summary_free(struct summary *s)
 	free(s->files);
 	free(s->peers);
 	free(s->procs);
-	free(s->spaces);
 	free(s->losses);
 	free(s->file_index);
 	free(s->peer_index);

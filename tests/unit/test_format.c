@@ -29,6 +29,11 @@ static void test_bytes(void **state)
 	assert_string_equal(fmt_bytes_signed(b, 132 * 1024), "+132.0 KB");
 	assert_string_equal(fmt_bytes_signed(b, -8192), "-8.0 KB");
 	assert_string_equal(fmt_bytes_signed(b, INT64_MIN), "-8.0 EB");
+	assert_string_equal(fmt_count(b, 0), "0");
+	assert_string_equal(fmt_count(b, 999), "999");
+	assert_string_equal(fmt_count(b, 1024), "1,024");
+	assert_string_equal(fmt_count(b, 1000000), "1,000,000");
+	assert_string_equal(fmt_count(b, UINT64_MAX), "18,446,744,073,709,551,615");
 }
 
 static void test_times(void **state)

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "replay/printer.h"
@@ -230,36 +231,197 @@ static void test_only_pid_color(void **state)
 		"\033[2m[+0.003s] [100] \033[0m\033[31mconnect tcp4 → 10.0.0.1:81 ECONNREFUSED\033[0m\n");
 }
 
+/* A header naming the late sources, as a --faults --ebpf recording has. */
+static struct run start_late(const struct printer_opts *o, uint32_t root)
+{
+	struct run r;
+	outbuf_reset(&ob);
+	r.p = printer_new(&ob, o);
+	r.s = printer_sink(r.p);
+	const char *argv[] = { "w" };
+	struct rec_header h = { .argv = argv, .argc = 1, .mode = REC_MODE_SPAWN, .root_pid = root,
+				.nsources = 3,
+				.sources = { { "ptrace", true, NULL }, { "perf-faults", true, NULL },
+					     { "ebpf-sched", true, NULL } } };
+	r.s.header(r.s.ctx, &h);
+	return r;
+}
+
+static void faults_at(struct run *r, uint64_t ts_ms, uint32_t tid, uint64_t addr, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct event e = ev_(EV_FAULT, ts_ms, tid, -1);
+		e.fault = (struct ev_fault){ .addr = addr + 4096u * (unsigned)i, .ip = 0x401000 };
+		put(r, e);
+	}
+}
+
 static void test_fold_faults_block_sched(void **state)
 {
 	(void)state;
 	struct printer_opts o = { 0 };
 	struct run r = start(&o, 100);
 	struct event e;
-	for (int i = 0; i < 37; i++) {
-		e = ev_(EV_FAULT, 1, 100, -1);
-		e.fault = (struct ev_fault){ .addr = 0x7f0000000000ull + 4096u * (unsigned)(36 - i),
-					     .ip = 0x401000 };
-		put(&r, e);
-	}
+	faults_at(&r, 1, 100, 0x7f0000000000ull, 37); /* no recorded map: other */
 	for (int i = 0; i < 4; i++) {
 		e = ev_(EV_BLOCK, 2, 100, -1);
 		e.dur_ns = 1000000 * (uint64_t)(i + 1);
 		e.block = (struct ev_block){ .bytes = 4096, .write = true };
 		put(&r, e);
 	}
+	e = ev_(EV_BLOCK, 2, 100, -1);
+	e.dur_ns = 50000;
+	e.block = (struct ev_block){ .bytes = 8192, .write = true, .writeback = true };
+	put(&r, e);
 	e = ev_(EV_SCHED, 3, 100, -1);
 	e.sched = (struct ev_sched){ .delay_ns = 1234567, .cpu = 2 };
+	put(&r, e);
+	e = ev_(EV_SCHED, 3, 100, -1); /* under 100 µs: -v only */
+	e.sched = (struct ev_sched){ .delay_ns = 99999, .cpu = 1 };
 	put(&r, e);
 	e = ev_(EV_LOSS, 4, 100, -1);
 	e.loss = (struct ev_loss){ .source = "perf", .count = 12, .reason = "ring full" };
 	put(&r, e);
 	assert_string_equal(finish(&r),
 		"compendium: tracing curl -s https://example.com\n"
-		"[+0.001s] fault ×37 in 7f0000000000-7f0000024000\n"
-		"[+0.002s] block write   4.0 KB ×4 avg 2.5 ms\n"
+		"[+0.001s] 37 faults in other @ 7f0000000000\n"
+		"[+0.002s] block write   4.0 KB ×4 (avg 2.5 ms, max 4.0 ms)\n"
+		/* a block group ends at the task's next non-I/O line: a sched
+		 * line does not end it */
 		"[+0.003s] sched delay 1.2 ms cpu 2\n"
+		"[+0.002s] block writeback   8.0 KB (50 µs)\n"
 		"[+0.004s] lost 12 events (perf: ring full)\n");
+}
+
+/* Faults are grouped by region of the recorded map; small groups hidden. */
+static void test_fault_regions(void **state)
+{
+	(void)state;
+	struct printer_opts o = { 0 };
+	struct run r = start(&o, 100);
+	const char *argv[] = { "w" };
+	struct event e = ev_(EV_EXEC, 0, 100, 59);
+	e.exec = (struct ev_exec){ .path = "/opt/w", .argv = argv, .argc = 1, .comm = "w" };
+	put(&r, e);
+	e = ev_(EV_BRK, 0, 100, 12);
+	e.brk = (struct ev_brk){ .old_brk = 0, .new_brk = 0x55d0c3a00000ull };
+	put(&r, e);
+	e.brk = (struct ev_brk){ .old_brk = 0x55d0c3a00000ull, .new_brk = 0x55d0c3b00000ull };
+	put(&r, e);
+	e = ev_(EV_MMAP, 0, 100, 9);
+	e.mmap = (struct ev_mmap){ .addr = 0x7f1000000000ull, .len = 1 << 20,
+				   .prot = PROT_READ | PROT_WRITE,
+				   .flags = MAP_PRIVATE | MAP_ANONYMOUS, .fd = -1 };
+	put(&r, e);
+	e.mmap = (struct ev_mmap){ .addr = 0x7f2000000000ull, .len = 1 << 20,
+				   .prot = PROT_READ | PROT_EXEC, .flags = MAP_PRIVATE, .fd = 3,
+				   .path = "/opt/data.bin" };
+	put(&r, e);
+	e.mmap = (struct ev_mmap){ .addr = 0x7f3000000000ull, .len = 1 << 20,
+				   .prot = PROT_READ, .flags = MAP_PRIVATE, .fd = 3,
+				   .path = "/usr/lib/libc.so.6" };
+	put(&r, e);
+	faults_at(&r, 1, 100, 0x55d0c3a00000ull, 256);   /* heap: all of it */
+	faults_at(&r, 2, 100, 0x7f1000000000ull, 10);    /* anon */
+	faults_at(&r, 2, 100, 0x55d0c3a00000ull, 3);     /* heap: too few */
+	faults_at(&r, 2, 100, 0x7f1000000000ull + 40960, 10); /* anon again */
+	faults_at(&r, 3, 100, 0x7f2000000000ull, 9);     /* file */
+	faults_at(&r, 3, 100, 0x7f3000000000ull, 9);     /* a shared library: noise */
+	faults_at(&r, 4, 100, 0x400000, 8);              /* below the heap: the program */
+	faults_at(&r, 5, 100, 0x7ffd56000000ull, 8);     /* far above the maps: stack */
+	assert_string_equal(finish(&r),
+		"compendium: tracing curl -s https://example.com\n"
+		"[+0.000s] ─── w exec ───\n"
+		"[+0.000s] brk +1.0 MB\n"
+		"[+0.000s] mmap 7f1000000000-7f1000100000 rw-   1.0 MB anon\n"
+		"[+0.000s] mmap 7f2000000000-7f2000100000 r-x   1.0 MB /opt/data.bin\n"
+		"[+0.001s] 256 faults in heap @ 55d0c3a00000 (rw-)\n"
+		"[+0.002s] 10 faults in anon 7f1000000000-7f1000100000 (rw-)\n"
+		"[+0.002s] 10 faults in anon 7f1000000000-7f1000100000 (rw-)\n"
+		"[+0.003s] 9 faults in /opt/data.bin (r-x)\n"
+		"[+0.004s] 8 faults in /opt/w\n"
+		"[+0.005s] 8 faults in stack\n");
+}
+
+/* Lines of late sources are put back in time order; folding still works. */
+static void test_time_order(void **state)
+{
+	(void)state;
+	struct printer_opts o = { 0 };
+	struct run r = start_late(&o, 100);
+	struct event e;
+	for (int i = 0; i < 5; i++) {
+		e = ev_(EV_IO, 10 + (uint64_t)i, 100, 0);
+		e.io = (struct ev_io){ .op = IO_READ, .fd = { 3, FD_FILE, 0, "/tmp/d" },
+				       .bytes = 4096, .offset = -1 };
+		put(&r, e);
+	}
+	e = ev_(EV_OPEN, 50, 100, 257);
+	e.open = (struct ev_open){ .path = "/etc/hosts", .flags = O_RDONLY, .fd = 4 };
+	put(&r, e);
+	/* arrive late, batched: a sched delay at 20 ms and faults at 30 ms */
+	e = ev_(EV_SCHED, 20, 100, -1);
+	e.sched = (struct ev_sched){ .delay_ns = 200000, .cpu = 0 };
+	put(&r, e);
+	faults_at(&r, 30, 100, 0x7f0000000000ull, 8);
+	/* and one later than the 250 ms window: printed when it comes */
+	e = ev_(EV_OPEN, 400, 100, 257);
+	e.open = (struct ev_open){ .path = "/etc/passwd", .flags = O_RDONLY, .fd = 5 };
+	put(&r, e);
+	e = ev_(EV_SCHED, 60, 100, -1);
+	e.sched = (struct ev_sched){ .delay_ns = 300000, .cpu = 0 };
+	put(&r, e);
+	assert_string_equal(finish(&r),
+		"compendium: tracing w\n"
+		"[+0.010s] read   4.0 KB ×5 from /tmp/d\n"
+		"[+0.020s] sched delay 200 µs cpu 0\n"
+		"[+0.030s] 8 faults in other @ 7f0000000000\n"
+		"[+0.050s] open /etc/hosts (read)\n"
+		"[+0.060s] sched delay 300 µs cpu 0\n"
+		"[+0.400s] open /etc/passwd (read)\n");
+}
+
+/* A PATH search: failed execs before a successful one are hidden. */
+static void test_exec_search(void **state)
+{
+	(void)state;
+	const char *argv[] = { "ls" };
+	struct printer_opts o = { 0 };
+	for (int verbose = 0; verbose < 2; verbose++) {
+		o.verbose = verbose;
+		struct run r = start(&o, 100);
+		struct event e;
+		static const char *const dirs[] = { "/usr/local/bin/ls", "/usr/bin/ls", "/bin/ls" };
+		for (int i = 0; i < 3; i++) {
+			e = ev_(EV_EXEC, 1, 100, 59);
+			e.exec = (struct ev_exec){ .path = dirs[i], .argv = argv, .argc = 1 };
+			e.err = i < 2 ? 2 : 0;
+			if (!e.err)
+				e.exec.comm = "ls";
+			put(&r, e);
+		}
+		/* a search that fails in the end: one line */
+		for (int i = 0; i < 3; i++) {
+			e = ev_(EV_EXEC, 2, 100, 59);
+			e.exec = (struct ev_exec){ .path = "/x/nope", .argv = argv, .argc = 1 };
+			e.err = 2;
+			put(&r, e);
+		}
+		e = ev_(EV_EXIT, 3, 100, -1);
+		e.exit.code = 127;
+		put(&r, e);
+		const char *out = finish(&r);
+		if (!verbose) {
+			assert_string_equal(out,
+				"compendium: tracing curl -s https://example.com\n"
+				"[+0.001s] ─── ls exec ───\n"
+				"[+0.002s] ─── nope exec ─── ENOENT ×3\n"
+				"[+0.003s] exit 127\n");
+		} else {
+			assert_non_null(strstr(out, "─── ls exec ─── /usr/local/bin/ls ls  [execve = -1 ENOENT"));
+			assert_non_null(strstr(out, "─── ls exec ─── /usr/bin/ls ls  [execve = -1 ENOENT"));
+		}
+	}
 }
 
 static int setup(void **state)
@@ -285,6 +447,9 @@ int main(void)
 		cmocka_unit_test(test_verbose),
 		cmocka_unit_test(test_only_pid_color),
 		cmocka_unit_test(test_fold_faults_block_sched),
+		cmocka_unit_test(test_fault_regions),
+		cmocka_unit_test(test_time_order),
+		cmocka_unit_test(test_exec_search),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "replay/final.h"
@@ -244,6 +245,150 @@ static void test_many(void **state)
 	summary_free(s);
 }
 
+static void fault(struct summary *s, uint32_t pid, uint64_t addr, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct event e = ev_(EV_FAULT, 2, pid, -1);
+		e.fault.addr = addr + 4096u * (unsigned)i;
+		summary_sink(s).event(s, &e);
+	}
+}
+
+/* Faults by region kind, resident growth, and their FINAL section. */
+static void test_faults_by_region(void **state)
+{
+	(void)state;
+	struct summary *s = summary_new();
+	struct event_sink sk = summary_sink(s);
+	const char *argv[] = { "w" };
+	struct rec_header h = { .argv = argv, .argc = 1, .mode = REC_MODE_SPAWN, .root_pid = 100,
+				.page_size = 4096, .nsources = 1,
+				.sources = { { "perf-faults", true, NULL } } };
+	sk.header(s, &h);
+	struct event e = ev_(EV_EXEC, 0, 100, 59);
+	e.exec = (struct ev_exec){ .path = "/opt/w", .argv = argv, .argc = 1, .comm = "w" };
+	sk.event(s, &e);
+	e = ev_(EV_BRK, 1, 100, 12);
+	e.brk = (struct ev_brk){ .old_brk = 0x1000000, .new_brk = 0x1100000 };
+	sk.event(s, &e);
+	e = ev_(EV_MMAP, 1, 100, 9);
+	e.mmap = (struct ev_mmap){ .addr = 0x7f0000000000ull, .len = 1 << 20, .prot = 3,
+				   .flags = MAP_PRIVATE | MAP_ANONYMOUS, .fd = -1 };
+	sk.event(s, &e);
+	e.mmap = (struct ev_mmap){ .addr = 0x7f0000200000ull, .len = 1 << 16, .prot = 3,
+				   .flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, .fd = -1 };
+	sk.event(s, &e);
+	e.mmap = (struct ev_mmap){ .addr = 0x7f1000000000ull, .len = 1 << 16, .prot = 5,
+				   .flags = MAP_PRIVATE, .fd = 3, .path = "/usr/lib/libc.so.6" };
+	sk.event(s, &e);
+	fault(s, 100, 0x1000000, 10);           /* heap */
+	fault(s, 100, 0x7f0000000000ull, 100);  /* anon */
+	fault(s, 100, 0x7f0000200000ull, 3);    /* a thread stack (MAP_STACK) */
+	fault(s, 100, 0x7ffd00000000ull, 2);    /* the main stack: far above the maps */
+	fault(s, 100, 0x7f1000000000ull, 4);    /* file */
+	fault(s, 100, 0x400000, 5);             /* below the heap: the program */
+	fault(s, 100, 0x7f1000100000ull, 1);    /* just above the maps: other */
+	fault(s, 100, 0x7f0000000000ull, 100);  /* the same pages again: not resident twice */
+	/* half of the anon mapping goes: its 50 faulted pages are no longer resident */
+	e = ev_(EV_MUNMAP, 3, 100, 11);
+	e.munmap = (struct ev_range){ .addr = 0x7f0000000000ull, .len = 50 * 4096 };
+	sk.event(s, &e);
+	fault(s, 100, 0x7f0000000000ull + (60 * 4096), 10); /* 10 more, resident again */
+	e = ev_(EV_LOSS, 4, 100, -1);
+	e.loss = (struct ev_loss){ .source = "perf", .count = 7 };
+	sk.event(s, &e);
+	struct rec_trailer t = { .end_reason = REC_END_COMPLETED, .end_ts_ns = 5000000 };
+	sk.trailer(s, &t);
+	struct rec_integrity in = { .has_trailer = true };
+	sk.end(s, &in);
+
+	assert_int_equal(s->faults, 235);
+	assert_int_equal(s->faults_heap, 10);
+	assert_int_equal(s->faults_anon, 210);
+	assert_int_equal(s->faults_stack, 5);
+	assert_int_equal(s->faults_file, 9);
+	assert_int_equal(s->faults_other, 1);
+	/* distinct pages: 10 + 100 + 3 + 2 + 4 + 5 + 1 = 125 at the peak */
+	assert_int_equal(s->resident_peak, 125 * 4096);
+	assert_int_equal(s->resident, (125 - 50) * 4096);
+
+	struct outbuf o;
+	outbuf_init_mem(&o);
+	struct final_opts fo = { 0 };
+	final_print(&o, s, &fo);
+	assert_non_null(strstr(o.buf,
+		" Page faults:\n"
+		"   235 minor, 940.0 KB touched\n"
+		"   heap            10    40.0 KB\n"
+		"   anon           210   840.0 KB\n"
+		"   file             9    36.0 KB\n"
+		"   stack            5    20.0 KB\n"
+		"   other            1     4.0 KB\n"
+		"   Peak resident growth: 500.0 KB\n"
+		"   Lost perf records: 7\n"));
+	outbuf_free(&o);
+	summary_free(s);
+}
+
+/* Percentiles from the histograms when present, else from the events. */
+static void test_latency_final(void **state)
+{
+	(void)state;
+	struct summary *s = fresh();
+	struct event e;
+	for (int i = 0; i < 4; i++) {
+		e = ev_(EV_SCHED, 1, 100, -1);
+		e.sched.delay_ns = 20000 + 1000 * (uint64_t)i;   /* bucket 14: 16-32 µs */
+		summary_add_event(s, &e);
+	}
+	e.sched.delay_ns = 3000000; /* bucket 21 */
+	summary_add_event(s, &e);
+	uint64_t lo, hi;
+	assert_int_equal(summary_latency_quantile(s, HIST_SCHED, 0.5, &lo, &hi), 5);
+	assert_int_equal(lo, 1 << 14);
+	assert_int_equal(hi, 1 << 15);
+	assert_int_equal(summary_latency_quantile(s, HIST_SCHED, 0.99, &lo, &hi), 5);
+	assert_int_equal(lo, 1 << 21);
+	/* every wait: 100 short ones the events did not show */
+	uint64_t b[22] = { [9] = 100, [14] = 4, [21] = 1 };
+	e = ev_(EV_HIST, 2, 100, -1);
+	e.hist = (struct ev_hist){ .kind = HIST_SCHED, .nbuckets = 22, .buckets = b, .unit = "ns" };
+	summary_add_event(s, &e);
+	assert_int_equal(summary_latency_quantile(s, HIST_SCHED, 0.5, &lo, &hi), 105);
+	assert_int_equal(lo, 512);
+	e = ev_(EV_BLOCK, 3, 100, -1);
+	e.dur_ns = 40000;
+	e.block = (struct ev_block){ .bytes = 4096, .write = true };
+	summary_add_event(s, &e);
+	e.block.writeback = true;
+	summary_add_event(s, &e);
+	e = ev_(EV_LOSS, 3, 100, -1);
+	e.loss = (struct ev_loss){ .source = "ebpf-ringbuf", .count = 3 };
+	summary_add_event(s, &e);
+	struct rec_integrity in = { 0 };
+	summary_add_end(s, &in);
+	struct outbuf o;
+	outbuf_init_mem(&o);
+	struct final_opts fo = { 0 };
+	final_print(&o, s, &fo);
+	assert_non_null(strstr(o.buf,
+		" Scheduler latency:\n"
+		"   105 waits (from in-kernel histograms: every wait)\n"
+		"   p50 ≤ 1 µs, p99 ≤ 32 µs, max 3.0 ms\n"
+		"   Events above the threshold: 5, total 3.1 ms, avg 617 µs\n"
+		"      512 ns -> 1 µs             100 |******************************|\n"));
+	assert_non_null(strstr(o.buf,
+		" Block I/O:\n"
+		"   1 requests, read 0 B, written 4.0 KB\n"
+		"   Writeback: 1 requests, 4.0 KB\n"
+		"   Latency of 2 requests (from the events)\n"
+		"   p50 ≤ 40 µs, p99 ≤ 40 µs, max 40 µs\n"
+		"       32 µs -> 65 µs              2 |******************************|\n"
+		"   Dropped eBPF records: 3\n"));
+	outbuf_free(&o);
+	summary_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +397,8 @@ int main(void)
 		cmocka_unit_test(test_final_golden),
 		cmocka_unit_test(test_truncated_and_losses),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_faults_by_region),
+		cmocka_unit_test(test_latency_final),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
