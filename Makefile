@@ -75,6 +75,16 @@ $(GEN)/latency.skel.h: $(GEN)/latency.bpf.o
 	$(BPFTOOL) gen skeleton $< name latency > $@.tmp
 	mv $@.tmp $@
 $(BUILD)/record/ebpf.o: $(GEN)/latency.skel.h
+# the I/O fast path (record/fastpath.c): bpf/io.bpf.c, same recipe
+$(GEN)/io.bpf.o: bpf/io.bpf.c bpf/io.h bpf/vmlinux_min.h
+	@mkdir -p $(GEN)
+	$(CLANG) $(BPF_CFLAGS) -c -o $@.tmp $<
+	$(LLVM_STRIP) -g $@.tmp
+	mv $@.tmp $@
+$(GEN)/io.skel.h: $(GEN)/io.bpf.o
+	$(BPFTOOL) gen skeleton $< name iofast > $@.tmp
+	mv $@.tmp $@
+$(BUILD)/record/fastpath.o: $(GEN)/io.skel.h
 $(BUILD)/tests/test_ebpf: | $(BUILD)/workloads/ebpf_spin $(BUILD)/workloads/ebpf_dio
 # per-event cost of the eBPF source (root): make bench-ebpf
 $(BUILD)/ebpf_probe: tests/ebpf/ebpf_probe.c $(LIB_OBJS)

@@ -1,5 +1,5 @@
 /*
- * vmlinux_min.h - the few kernel types the latency programs read, written by
+ * vmlinux_min.h - the few kernel types the BPF programs read, written by
  * hand so that building bpf/ never depends on the build host's
  * /sys/kernel/btf/vmlinux.
  *
@@ -81,6 +81,17 @@ struct inode {
 
 struct linux_binprm {
 	int argc;
+};
+
+/* x86-64 registers at syscall entry (io.bpf.c: the arguments). */
+struct pt_regs {
+	unsigned long r10;
+	unsigned long r9;
+	unsigned long r8;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
 };
 
 #pragma clang attribute pop

@@ -75,6 +75,8 @@ int trace_opts_take(struct trace_opts *t, int argc, char **argv, int *i, const c
 	}
 	if (!strcmp(s, "--no-seccomp"))
 		t->no_seccomp = true;
+	else if (!strcmp(s, "--no-fastpath"))
+		t->no_fastpath = true;
 	else if (!strcmp(s, "--faults") || !strcmp(s, "--page-faults"))
 		t->faults = true;
 	else if (!strcmp(s, "--ebpf"))
@@ -101,6 +103,7 @@ void trace_opts_apply(const struct trace_opts *t, struct tracer_opts *to, const 
 	to->argv = t->command;
 	to->pid = t->command ? 0 : t->pid;
 	to->no_seccomp = t->no_seccomp;
+	to->no_fastpath = t->no_fastpath;
 	to->faults = t->faults;
 	to->ebpf = t->ebpf;
 	to->sched_threshold_ns = t->sched_threshold_ns;
@@ -112,6 +115,8 @@ unsigned trace_opts_header(const struct trace_opts *t, struct rec_option *opts,
 {
 	if (t->no_seccomp && n < max)
 		opts[n++] = (struct rec_option){ "no-seccomp", "true" };
+	if (t->no_fastpath && n < max)
+		opts[n++] = (struct rec_option){ "no-fastpath", "true" };
 	if (t->faults && n < max)
 		opts[n++] = (struct rec_option){ "faults", "true" };
 	if (t->ebpf && n < max)

@@ -1,6 +1,6 @@
 /*
  * trace_opts.h - the tracer options that live mode (`compendium -- cmd`) and
- * `compendium record` share, parsed in one place: -p/--pid, --no-seccomp,
+ * `compendium record` share, parsed in one place: -p/--pid, --no-seccomp, --no-fastpath,
  * --faults/--page-faults, --ebpf, and the command after "--".
  *
  * Each subcommand loops over its argv, handles its own options, and hands
@@ -20,6 +20,7 @@ struct trace_opts {
 	pid_t pid;          /* -p; 0 when spawning */
 	char **command;     /* NULL with -p */
 	bool no_seccomp;
+	bool no_fastpath;   /* --no-fastpath */
 	bool faults;        /* --faults / --page-faults */
 	bool ebpf;          /* --ebpf */
 	uint64_t sched_threshold_ns; /* --sched-threshold US; 0: default */
@@ -31,6 +32,8 @@ struct trace_opts {
 	"  -p, --pid PID      attach to a running process (all its threads); Ctrl-C\n" \
 	"                     detaches and leaves it running\n" \
 	"      --no-seccomp   stop the command on every syscall, not only on decoded ones\n" \
+	"      --no-fastpath  record read/write/send/recv through ptrace even when eBPF\n" \
+	"                     can record them in the kernel (the default as root)\n" \
 	"      --faults       track page faults (alias --page-faults)\n" \
 	"      --ebpf         track scheduler and block I/O latency with eBPF\n" \
 	"      --sched-threshold US  with --ebpf: scheduler delays of at least US\n" \
@@ -51,7 +54,7 @@ int trace_opts_take(struct trace_opts *t, int argc, char **argv, int *i, const c
 int trace_opts_finish(struct trace_opts *t, int argc, char **argv, int i, const char *cmd);
 
 /*
- * Copies the options into `to` (argv, pid, no_seccomp, faults, ebpf,
+ * Copies the options into `to` (argv, pid, no_seccomp, no_fastpath, faults, ebpf,
  * sched threshold).
  */
 void trace_opts_apply(const struct trace_opts *t, struct tracer_opts *to, const char *cmd);

@@ -31,6 +31,15 @@ struct syscall_call {
 	int64_t ret;          /* raw return value: -errno on failure */
 	uint64_t ts_enter_ns; /* since the recording's start */
 	uint64_t ts_exit_ns;
+	/*
+	 * The socket address the call named, captured in the kernel by the I/O
+	 * fast path (record/fastpath.h) at sys_exit: when sa_known, the
+	 * decoders use sa[0..sa_len) (sa_len 0: no address) instead of reading
+	 * the tracee's memory, which may have changed since. Borrowed.
+	 */
+	bool sa_known;
+	uint32_t sa_len;
+	const uint8_t *sa;
 };
 
 /* The task the call belongs to and the state it shares. */

@@ -55,6 +55,17 @@ static const char *decode_sockaddr_vr(pid_t tid, uint64_t addr, uint64_t lenp, c
 	return decode_sockaddr(tid, addr, len, out);
 }
 
+/* The address the fast path captured in the kernel (decode.h), formatted. */
+static const char *decode_captured_sa(const struct syscall_call *call, char *out)
+{
+	uint32_t len = call->sa_len < DECODE_SA_MAX ? call->sa_len : DECODE_SA_MAX;
+
+	out[0] = '\0';
+	if (!call->sa || len == 0)
+		return NULL;
+	return sockaddr_format(call->sa, len, out, SOCKADDR_TEXT_MAX) ? out : NULL;
+}
+
 /* /proc/PID/net facts about the socket behind fd. */
 static int decode_sock_proc(const struct decode_ctx *c, int fd, struct sockaddr_proc *sp)
 {
@@ -260,7 +271,8 @@ void decode_sendto(struct decode_ctx *c, const struct syscall_call *call)
 	struct event ev;
 
 	decode_io_init(c, call, &ev, true);
-	ev.io.addr = decode_sockaddr(c->tid, call->args[4], call->args[5], addr);
+	ev.io.addr = call->sa_known ? decode_captured_sa(call, addr)
+				    : decode_sockaddr(c->tid, call->args[4], call->args[5], addr);
 	decode_emit(c, &ev);
 }
 
@@ -271,7 +283,9 @@ void decode_recvfrom(struct decode_ctx *c, const struct syscall_call *call)
 	struct event ev;
 
 	decode_io_init(c, call, &ev, false);
-	if (!ev.err)
+	if (!ev.err && call->sa_known)
+		ev.io.addr = decode_captured_sa(call, addr);
+	else if (!ev.err)
 		ev.io.addr = decode_sockaddr_vr(c->tid, call->args[4], call->args[5], addr);
 	decode_emit(c, &ev);
 }
@@ -291,7 +305,10 @@ void decode_msg(struct decode_ctx *c, const struct syscall_call *call)
 	bool send = call->nr == SYS_sendmsg;
 
 	decode_io_init(c, call, &ev, send);
-	if (!ev.err && tmem_read(c->tid, call->args[1], &m, sizeof(m)) == sizeof(m) && m.msg_name)
+	if (!ev.err && call->sa_known)
+		ev.io.addr = decode_captured_sa(call, addr);
+	else if (!ev.err && tmem_read(c->tid, call->args[1], &m, sizeof(m)) == sizeof(m) &&
+		 m.msg_name)
 		ev.io.addr = decode_msg_name(c->tid, &m, addr);
 	decode_emit(c, &ev);
 }

@@ -67,6 +67,16 @@ struct engine {
 	pthread_mutex_t out_lock;  /* serialises every producer in front of the sinks */
 	struct rec_loss losses[REC_MAX_LOSSES]; /* EV_LOSS seen, for the trailer (strdup'd) */
 	uint32_t nlosses;
+
+	/* the I/O fast path (fastpath.h): NULL when off, and fast_why says why */
+	struct fastpath *fast;
+	char fast_why[256];
+	/*
+	 * The task table and the fd tables. The engine's thread holds it while
+	 * it runs the wait loop, except inside waitpid; the fast path's reader
+	 * thread holds it while it hands records over (engine_fast_call).
+	 */
+	pthread_mutex_t state_lock;
 };
 
 /* ns since ts 0. */
@@ -89,6 +99,14 @@ void engine_on_status(struct engine *e, pid_t tid, int status);
 /* Adopts tasks parked for over WATCH_TICK_NS whose creator's event never came (stops.c). */
 void engine_adopt_parked(struct engine *e);
 
+/*
+ * The fast path's hand-over (fastpath_call_fn; ctx is the engine): decodes
+ * a syscall recorded in the kernel as the ptrace path would at its exit
+ * stop, against the task's fd table. Called with state_lock held.
+ */
+struct syscall_call;
+bool engine_fast_call(void *ctx, pid_t tid, pid_t pid, const struct syscall_call *call);
+
 /* Records a task's death (EV_EXIT) and forgets it. */
 void engine_task_died(struct engine *e, struct task *t, int status);
 
@@ -102,6 +120,9 @@ void engine_sources_header(const struct engine *e, struct rec_header *h);
 void engine_sources_task_new(struct engine *e, pid_t tid, pid_t pid);
 void engine_sources_task_gone(struct engine *e, pid_t tid);
 void engine_sources_stop(struct engine *e);
+/* The seccomp filter failed: the fast path's syscalls stop after all, so
+ * the fast path is stopped (before any task is in it). state_lock held. */
+void engine_fastpath_off(struct engine *e, const char *why);
 
 /* How long a detach waits for threads to stop before leaving them to the kernel. */
 #define ENGINE_DETACH_WAIT_NS (3ull * 1000 * 1000 * 1000)

@@ -78,8 +78,9 @@ static int seccomp_cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The decoded syscall numbers, sorted and unique. Returns count or -ENOMEM. */
-static int seccomp_numbers(uint32_t **out)
+/* The decoded syscall numbers, sorted and unique, without the untraced
+ * ones. Returns count or -ENOMEM. */
+static int seccomp_numbers(uint32_t **out, bool (*untraced)(int32_t nr))
 {
 	uint32_t *nrs = malloc((decode_table_len + 1) * sizeof(*nrs));
 	unsigned n = 0;
@@ -87,7 +88,8 @@ static int seccomp_numbers(uint32_t **out)
 	if (!nrs)
 		return -ENOMEM;
 	for (unsigned i = 0; i < decode_table_len; i++)
-		if (decode_table[i].nr >= 0 && (uint32_t)decode_table[i].nr < SECCOMP_X32_BIT)
+		if (decode_table[i].nr >= 0 && (uint32_t)decode_table[i].nr < SECCOMP_X32_BIT &&
+		    !(untraced && untraced(decode_table[i].nr)))
 			nrs[n++] = (uint32_t)decode_table[i].nr;
 	qsort(nrs, n, sizeof(*nrs), seccomp_cmp_u32);
 	unsigned u = 0;
@@ -98,10 +100,10 @@ static int seccomp_numbers(uint32_t **out)
 	return (int)u;
 }
 
-int seccomp_filter_build(struct sock_fprog *prog)
+int seccomp_filter_build(struct sock_fprog *prog, bool (*untraced)(int32_t nr))
 {
 	uint32_t *nrs;
-	int n = seccomp_numbers(&nrs);
+	int n = seccomp_numbers(&nrs, untraced);
 	struct seccomp_emit e = { 0 };
 
 	if (n < 0)

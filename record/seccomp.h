@@ -14,13 +14,16 @@
 #define COMPENDIUM_SECCOMP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <linux/filter.h>
 
 /*
  * Builds the filter from decode_table[] into `prog` (prog->filter is
- * malloc'ed: free it with seccomp_filter_free). Returns 0 or -errno.
+ * malloc'ed: free it with seccomp_filter_free), leaving out the syscalls
+ * for which `untraced` (may be NULL) is true: those the I/O fast path
+ * records (fastpath_owns). Returns 0 or -errno.
  */
-int seccomp_filter_build(struct sock_fprog *prog);
+int seccomp_filter_build(struct sock_fprog *prog, bool (*untraced)(int32_t nr));
 void seccomp_filter_free(struct sock_fprog *prog);
 
 /*

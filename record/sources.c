@@ -7,12 +7,19 @@
  * is out (spawn: at the command's first exec; attach: once attached), so no
  * source event ever precedes the header, and compendium's own code between
  * fork and exec is never measured.
+ *
+ * The I/O fast path (fastpath.h) is started here too, but it is not an
+ * event source: it hands recorded syscalls to the engine, which decodes
+ * them (engine_fast_call, stops.c). It is on by default when spawning with
+ * the seccomp filter and eBPF can load; the header says why it is off
+ * otherwise.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "record/ebpf.h"
 #include "record/engine.h"
+#include "record/fastpath.h"
 #include "record/faults.h"
 
 static void sources_emit(void *ctx, const struct event *ev)
@@ -30,9 +37,47 @@ static void sources_add(struct engine *e, const char *name, struct source *s)
 		fprintf(stderr, "compendium: %s\n", es->why);
 }
 
+static void sources_start_fastpath(struct engine *e)
+{
+	struct fastpath_opts fo = {
+		.mono_base_ns = e->mono_base_ns, .lock = &e->state_lock,
+		.on_call = engine_fast_call, .ctx = e,
+	};
+	const char *off = e->o->no_fastpath ? "disabled by --no-fastpath"
+			: e->attach ? "attaching (-p) stops every syscall: the fast path needs "
+				      "the seccomp filter of a spawned command"
+			: e->o->no_seccomp ? "disabled by --no-seccomp (the fast path needs the "
+					     "seccomp filter)"
+			: NULL;
+
+	if (off) {
+		snprintf(e->fast_why, sizeof(e->fast_why), "%s", off);
+		return;
+	}
+	e->fast = fastpath_new(&fo, e->fast_why, sizeof(e->fast_why));
+}
+
+/* Called from a stop (state_lock held): the reader thread must be able to
+ * take the lock while fastpath_stop joins it. No task is in the fast
+ * path's map yet (the root's exec has not been announced). */
+void engine_fastpath_off(struct engine *e, const char *why)
+{
+	struct fastpath *f = e->fast;
+
+	if (!f)
+		return;
+	e->fast = NULL;
+	pthread_mutex_unlock(&e->state_lock);
+	fastpath_stop(f, (struct source_emit){ sources_emit, e });
+	pthread_mutex_lock(&e->state_lock);
+	snprintf(e->fast_why, sizeof(e->fast_why), "%s", why);
+}
+
 void engine_sources_start(struct engine *e)
 {
 	struct source_emit emit = { sources_emit, e };
+
+	sources_start_fastpath(e);
 
 	if (e->o->faults) {
 		struct faults_opts fo = { .mono_base_ns = e->mono_base_ns };
@@ -57,6 +102,9 @@ void engine_sources_start(struct engine *e)
  * can tell which latencies a recording has. */
 void engine_sources_header(const struct engine *e, struct rec_header *h)
 {
+	if (h->nsources < REC_MAX_SOURCES)
+		h->sources[h->nsources++] = (struct rec_source){ "fastpath", e->fast != NULL,
+								 e->fast ? NULL : e->fast_why };
 	for (unsigned i = 0; i < e->nsrc && h->nsources + 2 <= REC_MAX_SOURCES; i++) {
 		const struct engine_source *es = &e->src[i];
 		const char *why = es->s ? NULL : es->why;
@@ -72,6 +120,8 @@ void engine_sources_header(const struct engine *e, struct rec_header *h)
 
 void engine_sources_task_new(struct engine *e, pid_t tid, pid_t pid)
 {
+	if (e->fast)
+		fastpath_task_new(e->fast, tid, pid);
 	for (unsigned i = 0; i < e->nsrc; i++)
 		if (e->src[i].s)
 			e->src[i].s->task_new(e->src[i].s->ctx, tid, pid);
@@ -79,6 +129,8 @@ void engine_sources_task_new(struct engine *e, pid_t tid, pid_t pid)
 
 void engine_sources_task_gone(struct engine *e, pid_t tid)
 {
+	if (e->fast)
+		fastpath_task_gone(e->fast, tid);
 	for (unsigned i = 0; i < e->nsrc; i++)
 		if (e->src[i].s)
 			e->src[i].s->task_gone(e->src[i].s->ctx, tid);
@@ -87,6 +139,10 @@ void engine_sources_task_gone(struct engine *e, pid_t tid)
 /* Each source drains, emits its histograms and losses, and frees itself. */
 void engine_sources_stop(struct engine *e)
 {
+	struct fastpath *f = e->fast;
+
+	e->fast = NULL; /* its why stays empty: it ran */
+	fastpath_stop(f, (struct source_emit){ sources_emit, e });
 	for (unsigned i = 0; i < e->nsrc; i++) {
 		struct source *s = e->src[i].s;
 

@@ -36,6 +36,7 @@
 
 #include "record/decode.h"
 #include "record/engine.h"
+#include "record/fastpath.h"
 #include "record/fdtable.h"
 #include "record/fsinfo.h"
 #include "record/procfs.h"
@@ -74,8 +75,27 @@ static void stops_entry(struct engine *e, struct task *t, const struct __ptrace_
 	t->call.nr = (int32_t)nr;
 	memcpy(t->call.args, args, sizeof(t->call.args));
 	t->call.ts_enter_ns = engine_now(e);
+	t->call.sa_known = false;
+	/* a fast-path syscall seen here anyway is the fast path's to record */
 	t->decode_call = native && t->fds && !stops_pre_exec(e, t) &&
-			 (e->o->verbose_raw || decode_lookup((int32_t)nr));
+			 (e->o->verbose_raw || decode_lookup((int32_t)nr)) &&
+			 !(e->fast && fastpath_owns((int32_t)nr));
+}
+
+bool engine_fast_call(void *ctx, pid_t tid, pid_t pid, const struct syscall_call *call)
+{
+	struct engine *e = ctx;
+	struct task *t = tasks_find(&e->tasks, tid);
+	struct decode_ctx c;
+
+	if (!t || !t->fds || t->pid != pid || stops_pre_exec(e, t))
+		return false;
+	c = (struct decode_ctx){
+		.tid = t->tid, .pid = t->pid, .fds = t->fds, .brk = &t->mm->brk, .fs = t->fs,
+		.out = &e->out, .verbose_raw = e->o->verbose_raw,
+	};
+	decode_syscall(&c, call);
+	return true;
 }
 
 static void stops_exit(struct engine *e, struct task *t, const struct __ptrace_syscall_info *si)
@@ -325,6 +345,7 @@ static void stops_root_exec(struct engine *e)
 		if (r.code == 'N') {
 			e->seccomp = false;
 			e->seccomp_reason = "the filter could not be installed";
+			engine_fastpath_off(e, "the seccomp filter could not be installed");
 		}
 	spawn_close(&e->sp);
 	e->root_execd = true;

@@ -28,6 +28,7 @@
 
 #include "recording.h"
 #include "record/engine.h"
+#include "record/fastpath.h"
 #include "record/fdtable.h"
 #include "record/fsinfo.h"
 #include "record/seccomp.h"
@@ -253,15 +254,26 @@ static void tracer_check_signals(struct engine *e)
 	}
 }
 
+/*
+ * The state lock is released only inside waitpid, where the fast path's
+ * reader may hand records over. After each wake-up the fast path is
+ * drained before the stop is handled: every I/O the stopped task did is
+ * then attributed before the stop can change an fd (see fastpath.c).
+ */
 static void tracer_loop(struct engine *e)
 {
+	pthread_mutex_lock(&e->state_lock);
 	while (e->tasks.count > 0) {
 		int status;
 		pid_t tid;
 
 		tracer_check_signals(e);
 		watch_want_ticks(e->watch, e->nparked || e->detaching);
+		pthread_mutex_unlock(&e->state_lock);
 		tid = waitpid(-1, &status, __WALL);
+		pthread_mutex_lock(&e->state_lock);
+		if (e->fast)
+			fastpath_drain(e->fast);
 		if (tid < 0) {
 			if (errno == EINTR)
 				continue;
@@ -273,6 +285,7 @@ static void tracer_loop(struct engine *e)
 		}
 		engine_on_status(e, tid, status);
 	}
+	pthread_mutex_unlock(&e->state_lock);
 }
 
 /* ---- spawning ------------------------------------------------------------------ */
@@ -309,7 +322,8 @@ static void tracer_prepare_filter(struct engine *e, struct sock_fprog *prog)
 		e->seccomp_reason = "disabled by --no-seccomp";
 		return;
 	}
-	rc = seccomp_filter_build(prog);
+	/* the fast path's syscalls run without a stop: eBPF records them */
+	rc = seccomp_filter_build(prog, e->fast ? fastpath_owns : NULL);
 	if (rc != 0) {
 		e->seccomp_reason = "the filter could not be built";
 		return;
@@ -439,6 +453,7 @@ int tracer_run(const struct tracer_opts *o, const struct event_sink *sink)
 	e.wall_base_ns = tracer_clock(CLOCK_REALTIME);
 	e.mono_base_ns = tracer_clock(CLOCK_MONOTONIC);
 	pthread_mutex_init(&e.out_lock, NULL);
+	pthread_mutex_init(&e.state_lock, NULL);
 	engine_sources_start(&e);
 	rc = e.attach ? attach_start(&e) : tracer_spawn(&e);
 	if (rc == 0) {
@@ -457,6 +472,7 @@ int tracer_run(const struct tracer_opts *o, const struct event_sink *sink)
 		free((char *)e.losses[i].reason);
 	}
 	pthread_mutex_destroy(&e.out_lock);
+	pthread_mutex_destroy(&e.state_lock);
 	tasks_destroy(&e.tasks);
 	tracer_signals_end(&e);
 	return rc;

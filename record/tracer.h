@@ -17,6 +17,7 @@ struct tracer_opts {
 	char *const *argv;         /* command to spawn (argv[0] searched in PATH), or NULL */
 	pid_t pid;                 /* process to attach to when argv is NULL */
 	bool no_seccomp;           /* stop on every syscall even when spawning */
+	bool no_fastpath;          /* --no-fastpath: I/O through ptrace even with eBPF */
 	bool verbose_raw;          /* undecoded syscalls become EV_SYSCALL events */
 	bool faults;               /* --faults: page faults with perf (record/faults.h) */
 	bool ebpf;                 /* --ebpf: sched and block latency (record/ebpf.h) */

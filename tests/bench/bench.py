@@ -4,12 +4,15 @@
 Each workload runs untraced, under `strace -f -o /dev/null`, under
 `strace -f --seccomp-bpf -e trace=<what compendium decodes>` (the floor of
 ptrace for this information), under `perf trace -o /dev/null`, and under
-`compendium record` (plus --faults / --ebpf when they work here). Runs are
+`compendium record` (plus --faults / --ebpf when they work here). compendium
+runs with its I/O fast path (the default as root: the read/write family
+recorded by eBPF) and with --no-fastpath (ptrace only), as two columns. Runs are
 interleaved (tool after tool, round after round) so that drifts of the
 machine hit every tool alike. Printed per workload: median wall time and
 spread (min-max), and the ratio of compendium's added time (t - t_untraced)
 to strace's added time. Also: recording size per event, compendium's peak
-RSS, and `show` / `report` throughput.
+RSS, `show` / `report` throughput, and on the dd storm the added cost per
+syscall in ns ((t - t_untraced) / syscalls).
 
 usage: bench.py COMPENDIUM WORKLOADS_DIR LIST_SYSCALLS [--runs N] [--only a,b]
 """
@@ -24,6 +27,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DD_COUNT = 20000  # dd storm: one read and one write per byte
 
 
 def workloads(wdir, tmp):
@@ -34,7 +38,8 @@ def workloads(wdir, tmp):
         "compile": cc,
         "tar": ["sh", "-c", "tar cf - /usr/include/linux 2>/dev/null | cat >/dev/null"],
         "spawn500": ["sh", "-c", "for i in $(seq 500); do /bin/true; done"],
-        "dd": ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=20000", "status=none"],
+        "dd": ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=" + str(DD_COUNT),
+               "status=none"],
         "threads8": [os.path.join(wdir, "bench_threads"), tmp],
         "tcp10k": [os.path.join(wdir, "bench_tcp")],
     }
@@ -57,7 +62,15 @@ def tools(comp, syscalls, recdir):
         "perf-trace": lambda name: ["perf", "trace", "-o", "/dev/null", "--"],
         "compendium": lambda name: [comp, "record", "--force", "-o",
                                     os.path.join(recdir, name + ".cmp"), "--"],
+        "compendium-nofast": lambda name: [comp, "record", "--force", "-o",
+                                           os.path.join(recdir, name + "-nofast.cmp"),
+                                           "--no-fastpath", "--"],
     }
+    probe = os.path.join(recdir, "probe.cmp")
+    if not (works([comp, "record", "--force", "-o", probe, "--", "true"]) and
+            source_active(comp, probe, "fastpath")):
+        print("note: the I/O fast path is not active here (not root?): "
+              "compendium and compendium-nofast both run through ptrace")
     if not works(["perf", "trace", "-o", "/dev/null", "--", "true"]):
         del t["perf-trace"]
     for opt, source in (("--faults", "perf-faults"), ("--ebpf", "ebpf")):
@@ -158,6 +171,15 @@ def main():
         print(row)
     ratios(wl, tl, med, "wall time")
     ratios(wl, tl, cmed, "CPU time of the tool and the workload")
+    if "dd" in wl:
+        calls = 2 * DD_COUNT
+        base = med[("dd", "untraced")]
+        print()
+        print(f"dd storm: added cost per syscall ((t - t_untraced) / {calls} read+write), "
+              "wall time, startup included")
+        print("".join(f"{t:>18}" for t in tl if t != "untraced"))
+        print("".join(f"{(med[('dd', t)] - base) / calls * 1e9:15.0f} ns"
+                      for t in tl if t != "untraced"))
     print()
     print("recordings (compendium record, last run):")
     for w in wl:

@@ -4,6 +4,9 @@ read the recording back through `compendium show --json`.
 Environment (set by `make integration`):
   COMPENDIUM  path of the binary under test
   WORKLOADS   folder of the compiled tests/workloads/*.c programs
+  COMPENDIUM_RECORD_OPTS  extra options for every `record` fixture run,
+              e.g. "--no-fastpath" to run the suite through ptrace alone
+              (make integration runs it both ways)
 """
 import json
 import os
@@ -14,6 +17,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COMPENDIUM = os.environ.get("COMPENDIUM", os.path.join(ROOT, "compendium"))
 WORKLOADS = os.environ.get("WORKLOADS", os.path.join(ROOT, "build", "workloads"))
+RECORD_OPTS = os.environ.get("COMPENDIUM_RECORD_OPTS", "").split()
 
 
 def workload(name):
@@ -65,7 +69,8 @@ def record(tmp_path):
     def _record(cmd, *opts, timeout=120, **kw):
         counter[0] += 1
         out = tmp_path / f"rec{counter[0]}.cmp"
-        proc = run(["record", "-o", str(out), *opts, "--", *cmd], timeout=timeout, **kw)
+        proc = run(["record", "-o", str(out), *RECORD_OPTS, *opts, "--", *cmd],
+                   timeout=timeout, **kw)
         assert out.exists(), f"no recording written: {proc.stderr}"
         return Recording(proc, out)
 

@@ -1,0 +1,93 @@
+/*
+ * io.h - the contract between bpf/io.bpf.c (kernel side of the I/O fast
+ * path) and record/fastpath.c (user side): which syscalls the fast path
+ * owns, the ring-buffer record layout, map sizes and loss counters. Both
+ * sides include this file and nothing in it is repeated elsewhere; the
+ * seccomp filter (record/seccomp.c) leaves exactly IO_FAST_LIST out.
+ *
+ * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns); the user side subtracts
+ * the recording's monotonic base.
+ */
+#ifndef COMPENDIUM_IO_H
+#define COMPENDIUM_IO_H
+
+#include <linux/types.h>
+#include <asm/unistd_64.h>
+
+/*
+ * The syscalls the fast path records instead of ptrace: X(number, kind).
+ * sendmmsg/recvmmsg stay on ptrace: their byte count is a sum over a
+ * variable array of headers, and one stop per batch of messages is cheap.
+ */
+#define IO_FAST_LIST(X)                                                          \
+	X(__NR_read, IO_K_READ) X(__NR_write, IO_K_WRITE)                        \
+	X(__NR_pread64, IO_K_READ) X(__NR_pwrite64, IO_K_WRITE)                  \
+	X(__NR_readv, IO_K_READ) X(__NR_writev, IO_K_WRITE)                      \
+	X(__NR_preadv, IO_K_READ) X(__NR_pwritev, IO_K_WRITE)                    \
+	X(__NR_preadv2, IO_K_READ) X(__NR_pwritev2, IO_K_WRITE)                  \
+	X(__NR_sendto, IO_K_SEND) X(__NR_recvfrom, IO_K_RECV)                    \
+	X(__NR_sendmsg, IO_K_SEND) X(__NR_recvmsg, IO_K_RECV)                    \
+	X(__NR_sendfile, IO_K_TRANSFER) X(__NR_copy_file_range, IO_K_TRANSFER)   \
+	X(__NR_splice, IO_K_TRANSFER) X(__NR_tee, IO_K_TRANSFER)
+
+/* Kinds, for the per-kind loss counters. */
+enum io_kind { IO_K_READ = 0, IO_K_WRITE, IO_K_SEND, IO_K_RECV, IO_K_TRANSFER, IO_K__COUNT };
+
+/* Map capacities and defaults. */
+#define IO_MAX_TASKS 16384                /* traced threads */
+#define IO_DEFAULT_RINGBUF_BYTES (8u << 20) /* power of two */
+#define IO_SA_MAX 128                     /* sockaddr bytes kept (sockaddr_storage) */
+
+/* io_record.flags */
+#define IO_F_SA 0x1u /* an io_record_sa: `sa` holds the socket address the
+			syscall named (sa_len bytes; 0: none) */
+
+/*
+ * One finished syscall. ts_ns is the sys_enter time, dur_ns sys_enter to
+ * sys_exit, ret the raw return value (-errno on failure), args the six
+ * argument registers at sys_enter. Submitted at sys_exit, before the task
+ * returns to user space.
+ */
+struct io_record {
+	__u64 ts_ns;
+	__u64 dur_ns;
+	__s64 ret;
+	__u64 args[6];
+	__u32 tid;
+	__u32 tgid;
+	__s32 nr;
+	__u32 flags; /* IO_F_* */
+};
+
+/*
+ * sendto/recvfrom/sendmsg/recvmsg: the record plus the address, read in the
+ * kernel at sys_exit where the ptrace decoder reads it from the tracee
+ * (sendto: dest_addr; recvfrom: src_addr with the length the kernel wrote;
+ * sendmsg/recvmsg: msg_name, msg_namelen; the receive calls only when they
+ * succeeded). Without IO_F_SA the read faulted: the user side falls back to
+ * reading the tracee's memory.
+ */
+struct io_record_sa {
+	struct io_record r;
+	__u32 sa_len;
+	__u32 pad;
+	__u8 sa[IO_SA_MAX];
+};
+
+/* Per-thread state in the task map (key: thread id). The user side writes
+ * tgid with nr = -1; the rest is the kernel side's. */
+struct io_task {
+	__u32 tgid;
+	__s32 nr;      /* fast syscall in flight (sys_enter seen), -1: none */
+	__u64 ts_ns;   /* its sys_enter time */
+	__u64 args[6];
+};
+
+/* Global counters in the BPF object's .bss, read by the user side at stop. */
+struct io_counters {
+	__u64 drops[IO_K__COUNT]; /* records lost: ring buffer full, per kind */
+	__u64 tasks_full;         /* forked threads not followed: task map full */
+	__u64 records;            /* records submitted */
+};
+
+#endif

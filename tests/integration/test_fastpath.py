@@ -1,0 +1,208 @@
+"""The I/O fast path (record/fastpath.c, bpf/io.bpf.c): the read/write
+family recorded by eBPF instead of ptrace must give the same facts as the
+ptrace path (bytes per file, per peer, per fd), attribute every byte to the
+right file when fd numbers are reused across threads, say in the header
+whether it ran, and step aside without privilege.
+
+The other I/O tests (test_io.py, test_net.py, test_files.py) run in both
+modes too: `COMPENDIUM_RECORD_OPTS=--no-fastpath` runs the suite through
+ptrace alone (see conftest.py).
+"""
+import collections
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import COMPENDIUM, Recording, workload
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the fast path needs root")
+
+
+def fastpath_source(rec):
+    return next(s for s in rec.header["sources"] if s["name"] == "fastpath")
+
+
+def record_mode(tmp_path, cmd, fast, name, **kw):
+    out = tmp_path / f"{name}-{'fast' if fast else 'ptrace'}.cmp"
+    opts = [] if fast else ["--no-fastpath"]
+    p = subprocess.run([COMPENDIUM, "record", "-o", str(out), *opts, "--", *cmd],
+                       capture_output=True, text=True, timeout=120, **kw)
+    assert p.returncode == 0, p.stderr
+    rec = Recording(p, out)
+    assert fastpath_source(rec)["active"] == fast, rec.header["sources"]
+    return rec
+
+
+def norm(s, d):
+    """A name with what differs between two runs taken out: the run's own
+    folder, pipe and socket inode numbers, ephemeral ports."""
+    if s is None:
+        return None
+    s = s.replace(str(d), "<D>")
+    s = re.sub(r"(pipe|socket|anon_inode):\[\d+\]", r"\1:[N]", s)
+    s = re.sub(r"@compendium-test-\d+", "@compendium-test-N", s)  # net_unix: pid
+    return re.sub(r":\d+$", ":P", s)
+
+
+def facts(rec, d, by_fd=True):
+    """Bytes per (op, file or peer, fd, address), per transfer (src, dst),
+    and calls per file for regular files (sockets may split reads). Without
+    by_fd: files only, whatever their fd (threads racing for fd numbers)."""
+    total = collections.Counter()
+    calls = collections.Counter()
+    for e in rec.events:
+        if e["type"] == "io" and not by_fd and e.get("fd_kind") != "file":
+            continue
+        if e["type"] == "io":
+            name = norm(e.get("path") or e.get("peer"), d)
+            key = (e["op"], name, e["fd"] if by_fd else None, norm(e.get("addr"), d))
+            total[key] += e.get("bytes", 0)
+            if e.get("fd_kind") == "file":
+                calls[(e["syscall"], name, e["fd"] if by_fd else None, e.get("offset"),
+                       e.get("errno"))] += 1
+        elif e["type"] == "transfer":
+            total[("transfer", e["syscall"], norm(e.get("src"), d),
+                   norm(e.get("dst"), d))] += e.get("bytes", 0)
+    return total, calls
+
+
+def both_modes(tmp_path, name, make_cmd):
+    """Runs the workload in each mode in a fresh folder; returns their facts."""
+    out = []
+    for fast in (True, False):
+        d = tmp_path / f"{name}-{'fast' if fast else 'ptrace'}"
+        d.mkdir()
+        rec = record_mode(tmp_path, make_cmd(d), fast, name, cwd=str(d))
+        out.append(facts(rec, d, by_fd=name != "stress"))
+    return out
+
+
+def io_threads(d):
+    (d / "data").write_bytes(b"t" * 1000)
+    return [workload("io_threads"), str(d / "data")]
+
+
+def io_transfer(d):
+    (d / "src").write_bytes(bytes(range(256)) * 47)
+    return [workload("io_transfer"), str(d / "src"), str(d / "d1"), str(d / "d2")]
+
+
+def io_files(d):
+    (d / "w").mkdir()
+    return [workload("io_files"), str(d / "w")]
+
+
+WORKLOADS = {
+    "io_threads": io_threads,
+    "io_transfer": io_transfer,
+    "io_files": io_files,
+    "net_tcp4": lambda d: [workload("net_tcp"), "4"],
+    "net_tcp6": lambda d: [workload("net_tcp"), "6"],
+    "net_udp": lambda d: [workload("net_udp")],
+    "net_unix": lambda d: [workload("net_unix"), str(d)],
+    "stress": lambda d: [workload("fast_stress"), str(d), "4", "200"],
+}
+
+
+@ROOT_ONLY
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_same_facts_in_both_modes(tmp_path, name):
+    (fast_bytes, fast_calls), (slow_bytes, slow_calls) = both_modes(tmp_path, name,
+                                                                      WORKLOADS[name])
+    assert fast_bytes == slow_bytes
+    assert fast_calls == slow_calls
+    assert sum(fast_bytes.values()) > 0
+
+
+@ROOT_ONLY
+@pytest.mark.parametrize("fast", [True, False], ids=["fastpath", "ptrace"])
+def test_fd_reuse_across_threads(tmp_path, fast):
+    """4 threads each open, write one record to and close their own file,
+    1000 times: fd numbers pass between the threads all the time. Every
+    byte must be the writing thread's own file's, none lost."""
+    rec = record_mode(tmp_path, [workload("fast_stress"), str(tmp_path), "4", "1000"],
+                      fast, "stress")
+    owner = {}
+    for line in rec.proc.stdout.split("\n"):
+        if line.strip():
+            _, tid, path, nbytes = line.split()
+            owner[path] = (int(tid), int(nbytes))
+    assert len(owner) == 4
+    per_path = collections.Counter()
+    calls = collections.Counter()
+    for e in rec.events:
+        if e["type"] == "io" and e["op"] == "write" and e["fd_kind"] == "file":
+            assert e.get("path") in owner, e
+            assert owner[e["path"]][0] == e["tid"], e
+            per_path[e["path"]] += e["bytes"]
+            calls[e["path"]] += 1
+    for path, (tid, nbytes) in owner.items():
+        assert per_path[path] == nbytes == os.path.getsize(path)
+        assert calls[path] == 1000
+    assert not rec.of("loss")
+
+
+@ROOT_ONLY
+def test_fastpath_events_match_ptrace_fields(tmp_path):
+    """The same event fields: a pread/pwrite offset, a writev's bytes, the
+    time and duration of the call."""
+    recs = {}
+    for fast in (True, False):
+        d = tmp_path / f"w-{fast}"
+        d.mkdir()
+        recs[fast] = record_mode(tmp_path, io_files(d), fast, "fields", cwd=str(d))
+
+    def shape(rec):
+        return [(e["syscall"], e["op"], e["fd"], e.get("bytes"), e.get("offset"),
+                 e.get("errno"), e["fd_kind"])
+                for e in rec.events if e["type"] == "io" and e["fd_kind"] == "file"]
+
+    assert shape(recs[True]) == shape(recs[False])
+    fast_io = [e for e in recs[True].events if e["type"] == "io"]
+    assert fast_io and all(e["dur_ns"] > 0 and e["ts_ns"] > 0 for e in fast_io)
+    assert any(e.get("offset", -1) >= 0 for e in fast_io)
+
+
+@ROOT_ONLY
+def test_header_says_whether_fastpath_ran(tmp_path):
+    rec = record_mode(tmp_path, ["/bin/true"], True, "on")
+    assert "reason" not in fastpath_source(rec)
+    rec = record_mode(tmp_path, ["/bin/true"], False, "off")
+    assert fastpath_source(rec)["reason"] == "disabled by --no-fastpath"
+    out = tmp_path / "noseccomp.cmp"
+    p = subprocess.run([COMPENDIUM, "record", "-o", str(out), "--no-seccomp", "--",
+                        "/bin/echo", "hi"], capture_output=True, text=True, timeout=60)
+    rec = Recording(p, out)
+    src = fastpath_source(rec)
+    assert not src["active"] and "seccomp" in src["reason"]
+    # without the fast path's filter every write still stops and is decoded
+    assert [e["bytes"] for e in rec.of("io", op="write")] == [3]
+
+
+@ROOT_ONLY
+def test_without_privilege_ptrace_does_it_all(tmp_path):
+    """As an unprivileged user the fast path does not start, the header says
+    why, and the I/O is recorded through ptrace."""
+    d = tempfile.mkdtemp(prefix="compendium-unpriv-")  # pytest's tmp is root's alone
+    os.chmod(d, 0o777)
+    d = pathlib.Path(d)
+    out = d / "rec.cmp"
+    data = d / "data"
+    code = f"open('{data}', 'w').write('x' * 1234)"
+    p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                        "--inh-caps=-all", COMPENDIUM, "record", "-o", str(out), "--",
+                        "/usr/bin/python3", "-c", code],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""  # the fast path steps aside silently
+    rec = Recording(p, out)
+    src = fastpath_source(rec)
+    assert not src["active"] and "CAP_BPF" in src["reason"]
+    writes = rec.of("io", op="write", path=str(data))
+    assert sum(e["bytes"] for e in writes) == 1234
+    shutil.rmtree(d, ignore_errors=True)
