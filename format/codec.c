@@ -9,6 +9,7 @@
  */
 #include "codec.h"
 #include "fastpb.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -65,14 +66,6 @@ struct intern_slot {
 	uint64_t hash;
 	size_t off, len; /* key bytes in the arena */
 };
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
-	return h;
-}
 
 void codec_enc_init(struct codec_enc *e)
 {
@@ -131,7 +124,7 @@ uint32_t codec_intern(struct codec_enc *e, const char *s, struct buf *out, int *
 	if (!s)
 		return 0;
 	size_t n = strnlen(s, EVENT_MAX_STRING);
-	uint64_t h = hash_bytes(s, n);
+	uint64_t h = util_hash(s, n, 0);
 	if ((e->used + 1) * 2 > e->nslots && intern_grow(e)) {
 		*err = -ENOMEM;
 		return 0;

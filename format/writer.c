@@ -22,6 +22,7 @@
 #include <zstd.h>
 
 #include "codec.h"
+#include "util.h"
 
 #define WRITER_QUEUE 8
 
@@ -55,13 +56,6 @@ struct recording_writer {
 	struct buf out;
 	uint64_t last_sync;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
@@ -105,7 +99,7 @@ static int write_frame(struct recording_writer *w, const struct frame *f)
 	uint32_t crc = crc32c(0, hdr, 12);
 	put_le32(hdr + 12, crc32c(crc, hdr + RECORDING_FRAME_HEADER_SIZE, c));
 	int rc = write_all(w->fd, hdr, RECORDING_FRAME_HEADER_SIZE + c);
-	uint64_t now = now_ns();
+	uint64_t now = util_mono_ns();
 	if (!rc && now - w->last_sync >= w->flush_ns) {
 		fdatasync(w->fd); /* EINVAL on pipes: nothing to sync there */
 		w->last_sync = now;
@@ -174,7 +168,7 @@ static void *writer_main(void *arg)
 			write_unlocked(w, f);
 			continue;
 		}
-		uint64_t now = now_ns();
+		uint64_t now = util_mono_ns();
 		bool old = w->active->b.len && now - w->active->t0 >= w->flush_ns;
 		if (w->active->b.len && (old || w->closing)) {
 			struct frame *f = detach_active(w);
@@ -216,7 +210,7 @@ static int hand_over(struct recording_writer *w)
 static void mark_start(struct recording_writer *w)
 {
 	if (!w->active->b.len)
-		w->active->t0 = now_ns();
+		w->active->t0 = util_mono_ns();
 }
 
 static int writer_start(struct recording_writer *w, const struct recording_writer_opts *o)

@@ -24,6 +24,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "util.h"
 #include "bpf/latency.h"
 #include "latency.skel.h"
 #include "record/ebpf.h"
@@ -65,14 +66,6 @@ void ebpf_opts_init(struct ebpf_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->sched_threshold_ns = EBPF_DEFAULT_SCHED_THRESHOLD_NS;
-}
-
-static uint64_t ebpf_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t ebpf_rel(const struct ebpf_source *s, uint64_t mono)
@@ -255,7 +248,7 @@ static void ebpf_emit_loss(struct ebpf_source *s, uint64_t ts, const char *sourc
 static void ebpf_emit_end(struct ebpf_source *s)
 {
 	const struct lat_counters *c = &s->skel->bss->counters;
-	uint64_t ts = ebpf_rel(s, ebpf_now());
+	uint64_t ts = ebpf_rel(s, util_mono_ns());
 	uint64_t maps_full = c->hist_full + c->requests_full + c->tasks_full;
 	char reason[160];
 

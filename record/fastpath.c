@@ -60,6 +60,7 @@
  * the fast path. Applying close at its entry stop would close the gap.
  */
 #define _GNU_SOURCE
+#include "util.h"
 #include "record/fastpath.h"
 
 #include <errno.h>
@@ -157,14 +158,6 @@ static void fastpath_why(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static uint64_t fastpath_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t fastpath_rel(const struct fastpath *f, uint64_t mono)
 {
 	return mono > f->base_ns ? mono - f->base_ns : 0;
@@ -214,7 +207,7 @@ void fastpath_drain(struct fastpath *f)
 		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
 
 		if (len & BPF_RINGBUF_BUSY_BIT) {
-			uint64_t now = fastpath_now();
+			uint64_t now = util_mono_ns();
 
 			if (!busy_since)
 				busy_since = now;
@@ -299,7 +292,7 @@ static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 		[IO_K_RECV] = "recv", [IO_K_TRANSFER] = "transfer",
 	};
 	const struct io_counters *c = &f->skel->bss->counters;
-	uint64_t ts = fastpath_rel(f, fastpath_now());
+	uint64_t ts = fastpath_rel(f, util_mono_ns());
 	char source[32], reason[160];
 
 	for (int k = 0; k < IO_K__COUNT; k++) {

@@ -29,6 +29,7 @@
  * the default ring, against a tid insert (tests/bench/bench_faults).
  */
 #define _GNU_SOURCE
+#include "util.h"
 #include "record/faults.h"
 
 #include <errno.h>
@@ -102,14 +103,6 @@ struct faults {
 	uint64_t failed;                 /* tasks not followed */
 	int first_err;
 };
-
-static uint64_t fl_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t fl_ts(const struct faults *f, uint64_t mono)
 {
@@ -480,7 +473,7 @@ static void *fl_reader(void *arg)
 {
 	struct faults *f = arg;
 	struct epoll_event evs[FL_EPOLL_BATCH];
-	uint64_t last_scan = fl_now();
+	uint64_t last_scan = util_mono_ns();
 
 	for (;;) {
 		int n = epoll_wait(f->epfd, evs, FL_EPOLL_BATCH, FL_SCAN_MS);
@@ -504,10 +497,10 @@ static void *fl_reader(void *arg)
 		fl_sync(f, true);
 		if (stopping)
 			break;
-		if (n == 0 || fl_now() - last_scan >= FL_SCAN_MS * 1000000ull) {
+		if (n == 0 || util_mono_ns() - last_scan >= FL_SCAN_MS * 1000000ull) {
 			for (struct fl_task *t = f->all; t; t = t->next)
 				fl_drain(f, t);
-			last_scan = fl_now();
+			last_scan = util_mono_ns();
 		}
 	}
 	/* stop: nothing can be added any more (stop runs on the engine thread) */
@@ -526,7 +519,7 @@ static void fl_emit_note(struct faults *f, const char *text)
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = EV_NOTE;
 	ev.sysno = -1;
-	ev.ts_ns = fl_ts(f, fl_now());
+	ev.ts_ns = fl_ts(f, util_mono_ns());
 	ev.note.level = NOTE_WARNING;
 	ev.note.text = text;
 	f->emit.fn(f->emit.ctx, &ev);
@@ -546,7 +539,7 @@ static void fl_stop(void *ctx)
 		memset(&ev, 0, sizeof(ev));
 		ev.kind = EV_LOSS;
 		ev.sysno = -1;
-		ev.ts_ns = fl_ts(f, fl_now());
+		ev.ts_ns = fl_ts(f, util_mono_ns());
 		ev.loss.source = FAULTS_LOSS_SOURCE;
 		ev.loss.count = f->lost;
 		ev.loss.reason = "page-fault samples dropped by the kernel: a ring buffer was full";

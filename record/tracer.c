@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "recording.h"
+#include "util.h"
 #include "record/engine.h"
 #include "record/fastpath.h"
 #include "record/fdtable.h"
@@ -36,17 +37,9 @@
 #include "record/watch.h"
 
 
-static uint64_t tracer_clock(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 uint64_t engine_now(const struct engine *e)
 {
-	uint64_t now = tracer_clock(CLOCK_MONOTONIC);
+	uint64_t now = util_clock_ns(CLOCK_MONOTONIC);
 
 	return now > e->mono_base_ns ? now - e->mono_base_ns : 0;
 }
@@ -450,8 +443,8 @@ int tracer_run(const struct tracer_opts *o, const struct event_sink *sink)
 		tasks_destroy(&e.tasks);
 		return 1;
 	}
-	e.wall_base_ns = tracer_clock(CLOCK_REALTIME);
-	e.mono_base_ns = tracer_clock(CLOCK_MONOTONIC);
+	e.wall_base_ns = util_clock_ns(CLOCK_REALTIME);
+	e.mono_base_ns = util_clock_ns(CLOCK_MONOTONIC);
 	pthread_mutex_init(&e.out_lock, NULL);
 	pthread_mutex_init(&e.state_lock, NULL);
 	engine_sources_start(&e);

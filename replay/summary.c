@@ -7,6 +7,7 @@
  * in runs on one fd.
  */
 #define _GNU_SOURCE
+#include "util.h"
 #include "summary.h"
 
 #include <stdlib.h>
@@ -20,21 +21,6 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void *grow(void *arr, uint32_t *cap, uint32_t need, size_t elem)
-{
-	if (need <= *cap)
-		return arr;
-	uint32_t c = *cap ? *cap * 2 : 16;
-	while (c < need)
-		c *= 2;
-	void *p = realloc(arr, (size_t)c * elem);
-	if (!p)
-		return NULL;
-	memset((char *)p + (size_t)*cap * elem, 0, (size_t)(c - *cap) * elem);
-	*cap = c;
-	return p;
-}
-
 static char *dup_str(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -42,10 +28,7 @@ static char *dup_str(const char *s)
 
 static uint64_t hash_str(const char *s, uint32_t extra)
 {
-	uint64_t h = 1469598103934665603ull ^ extra;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return util_hash(s, strlen(s), extra);
 }
 
 /*
@@ -118,7 +101,7 @@ static struct summary_file *file_get(struct summary *s, const char *path, uint64
 	uint32_t slot = 0;
 	int e = index_find(s, s->file_index, s->file_index_cap, file_key, path, 0, &slot);
 	if (e < 0) {
-		struct summary_file *f = grow(s->files, &s->files_cap, s->nfiles + 1, sizeof(*f));
+		struct summary_file *f = util_grow(s->files, &s->files_cap, s->nfiles + 1, sizeof(*f));
 		if (!f)
 			return NULL;
 		s->files = f;
@@ -146,7 +129,7 @@ static struct summary_peer *peer_get(struct summary *s, const char *addr, uint8_
 	int e = index_find(s, s->peer_index, s->peer_index_cap, peer_key, addr, proto, &slot);
 	if (e >= 0)
 		return &s->peers[e];
-	struct summary_peer *p = grow(s->peers, &s->peers_cap, s->npeers + 1, sizeof(*p));
+	struct summary_peer *p = util_grow(s->peers, &s->peers_cap, s->npeers + 1, sizeof(*p));
 	if (!p)
 		return NULL;
 	s->peers = p;
@@ -306,7 +289,7 @@ static struct summary_space *space_new(struct summary_spaces *ss, uint32_t pid,
 {
 	if (!map)
 		return NULL;
-	struct summary_space *sp = grow(ss->v, &ss->cap, ss->n + 1, sizeof(*sp));
+	struct summary_space *sp = util_grow(ss->v, &ss->cap, ss->n + 1, sizeof(*sp));
 	if (!sp) {
 		regions_free(map);
 		return NULL;
@@ -604,7 +587,7 @@ static void add_exec(struct summary *s, const struct event *ev)
 	 * included: the FINAL block leaves it out, the report does not) */
 	if (proc_find(s, ev->pid) || s->nprocs >= MAX_PROCS_KEPT)
 		return;
-	struct summary_proc *p = grow(s->procs, &s->procs_cap, s->nprocs + 1, sizeof(*p));
+	struct summary_proc *p = util_grow(s->procs, &s->procs_cap, s->nprocs + 1, sizeof(*p));
 	if (!p)
 		return;
 	s->procs = p;
@@ -794,7 +777,7 @@ static void add_loss(struct summary *s, const char *source, uint64_t count, bool
 			return;
 		}
 	}
-	struct summary_loss *l = grow(s->losses, &s->losses_cap, s->nlosses + 1, sizeof(*l));
+	struct summary_loss *l = util_grow(s->losses, &s->losses_cap, s->nlosses + 1, sizeof(*l));
 	if (!l)
 		return;
 	s->losses = l;

@@ -23,6 +23,7 @@
  * itself against samples formatted here ("fmt_check") on load.
  */
 #define _GNU_SOURCE
+#include "util.h"
 #include "report.h"
 
 #include <errno.h>
@@ -200,28 +201,6 @@ struct report {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void *grow(void *arr, uint32_t *cap, uint32_t need, size_t elem)
-{
-	if (need <= *cap)
-		return arr;
-	uint32_t c = *cap ? *cap : 16;
-	while (c < need)
-		c *= 2;
-	void *p = realloc(arr, (size_t)c * elem);
-	if (!p)
-		return NULL;
-	memset((char *)p + (size_t)*cap * elem, 0, (size_t)(c - *cap) * elem);
-	*cap = c;
-	return p;
-}
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
 
 static const char alphabet[] =
 	"0123456789abcdefghijklmnopqrstuvABCDEFGHIJKLMNOPQRSTUVWXYZwxyz-_";
@@ -257,7 +236,7 @@ static int strtab_rehash(struct report *r)
 	if (!h)
 		return -ENOMEM;
 	for (uint32_t id = 0; id < r->nstr; id++) {
-		uint32_t i = (uint32_t)hash_bytes(r->arena + r->sref[id].off, r->sref[id].len) &
+		uint32_t i = (uint32_t)util_hash(r->arena + r->sref[id].off, r->sref[id].len, 0) &
 			     (cap - 1);
 		while (h[i])
 			i = (i + 1) & (cap - 1);
@@ -283,7 +262,7 @@ static uint32_t intern(struct report *r, const char *s)
 		r->failed = true;
 		return 0;
 	}
-	uint32_t m = r->shcap - 1, i = (uint32_t)hash_bytes(s, n) & m;
+	uint32_t m = r->shcap - 1, i = (uint32_t)util_hash(s, n, 0) & m;
 	for (; r->shash[i]; i = (i + 1) & m) {
 		uint32_t id = r->shash[i] - 1;
 		if (r->sref[id].len == n && memcmp(r->arena + r->sref[id].off, s, n) == 0)
@@ -305,7 +284,7 @@ static uint32_t intern(struct report *r, const char *s)
 		r->arena = a;
 		r->acap = c;
 	}
-	struct sref *ref = grow(r->sref, &r->scap, r->nstr + 1, sizeof(*ref));
+	struct sref *ref = util_grow(r->sref, &r->scap, r->nstr + 1, sizeof(*ref));
 	if (!ref) {
 		r->failed = true;
 		return 0;
@@ -371,7 +350,7 @@ static int32_t task_add(struct report *r, uint32_t tid, uint32_t pid, int32_t pa
 	}
 	if ((r->ntasks + 1) * 2 > r->thcap && task_rehash(r) < 0)
 		goto oom;
-	struct rtask *t = grow(r->tasks, &r->tcap, r->ntasks + 1, sizeof(*t));
+	struct rtask *t = util_grow(r->tasks, &r->tcap, r->ntasks + 1, sizeof(*t));
 	if (!t)
 		goto oom;
 	r->tasks = t;

@@ -1,0 +1,38 @@
+/* util.c - see util.h. */
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t util_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t util_hash(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+void *util_grow(void *arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+	if (need <= *cap)
+		return arr;
+	uint32_t c = *cap ? *cap : 16;
+	while (c < need)
+		c *= 2;
+	void *p = realloc(arr, (size_t)c * elem);
+	if (!p)
+		return NULL;
+	memset((char *)p + (size_t)*cap * elem, 0, (size_t)(c - *cap) * elem);
+	*cap = c;
+	return p;
+}
