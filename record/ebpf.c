@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <linux/btf.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "util.h"
 #include "bpf/latency.h"
 #include "latency.skel.h"
+#include "record/bpflink.h"
 #include "record/ebpf.h"
 
 _Static_assert(LAT_HIST_SLOTS <= EVENT_MAX_HIST_BUCKETS, "histogram too wide for an event");
@@ -46,6 +49,8 @@ struct ebpf_source {
 	pthread_t reader;
 	bool reader_started;
 	atomic_bool stopping;
+	int epfd;    /* the ring buffer's epoll fd and wake_fd */
+	int wake_fd; /* eventfd: stop wakes the reader at once, not after a poll */
 	struct source_emit emit;
 	uint64_t base_ns;
 	size_t ringbuf_bytes;
@@ -127,14 +132,18 @@ static int ebpf_on_record(void *ctx, void *data, size_t size)
 static void *ebpf_reader(void *arg)
 {
 	struct ebpf_source *s = arg;
+	struct epoll_event ev[2];
 
 	while (!atomic_load(&s->stopping)) {
-		int n = ring_buffer__poll(s->rb, EBPF_POLL_MS);
+		int n = epoll_wait(s->epfd, ev, 2, EBPF_POLL_MS);
 
-		/* poll only reads after a wakeup; records submitted without one
-		 * wait for this */
-		if (n >= 0 || n == -EINTR)
+		if (n < 0 && errno != EINTR) {
+			n = -errno;
+		} else {
+			/* also after a timeout: records are submitted without a
+			 * wakeup until the ring fills up (see latency.bpf.c) */
 			n = ring_buffer__consume(s->rb);
+		}
 		if (n < 0 && n != -EINTR) {
 			ebpf_note(s, "eBPF ring buffer: poll failed: %s; events after it are lost",
 				  strerror(-n));
@@ -142,6 +151,20 @@ static void *ebpf_reader(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* The reader sleeps on the ring buffer's own epoll fd and on an eventfd. */
+static int ebpf_reader_fds(struct ebpf_source *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->wake_fd < 0 || s->epfd < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake_fd, &ev) != 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(s->rb), &ev) != 0)
+		return -errno;
+	return 0;
 }
 
 /* ---- task hooks ----------------------------------------------------------- */
@@ -280,6 +303,10 @@ static void ebpf_emit_end(struct ebpf_source *s)
 
 static void ebpf_free(struct ebpf_source *s)
 {
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
 	ring_buffer__free(s->rb);
 	latency__destroy(s->skel);
 	free(s);
@@ -290,10 +317,11 @@ static void ebpf_stop(void *ctx)
 	struct ebpf_source *s = ctx;
 
 	atomic_store(&s->stopping, true);
+	(void)!eventfd_write(s->wake_fd, 1);
 	if (s->reader_started)
 		pthread_join(s->reader, NULL);
 	/* no new records once detached; then take what is left */
-	latency__detach(s->skel);
+	bpflink_detach_all(s->skel->skeleton);
 	ring_buffer__consume(s->rb);
 	ebpf_emit_end(s);
 	ebpf_free(s);
@@ -418,6 +446,7 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	}
 	s->emit = emit;
 	s->base_ns = o->mono_base_ns;
+	s->epfd = s->wake_fd = -1;
 	atomic_init(&s->stopping, false);
 
 	s->skel = latency__open();
@@ -466,7 +495,11 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 		ebpf_free(s);
 		return NULL;
 	}
-	err = pthread_create(&s->reader, NULL, ebpf_reader, s);
+	err = ebpf_reader_fds(s);
+	if (!err)
+		err = pthread_create(&s->reader, NULL, ebpf_reader, s);
+	else
+		err = -err;
 	if (err) {
 		ebpf_why(why, whylen, "eBPF unavailable: reader thread: %s", strerror(err));
 		ebpf_free(s);

@@ -1,0 +1,41 @@
+/* bpflink.c - see bpflink.h. */
+#include "record/bpflink.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include <bpf/libbpf.h>
+
+static void *bpflink_destroy(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+void bpflink_detach_all(struct bpf_object_skeleton *s)
+{
+	int n = s->prog_cnt;
+	pthread_t *t = calloc((size_t)n, sizeof(*t));
+	bool *started = calloc((size_t)n, sizeof(*started));
+
+	for (int i = 0; i < n; i++) {
+		struct bpf_prog_skeleton *p =
+			(void *)((char *)s->progs + (size_t)i * (size_t)s->prog_skel_sz);
+		struct bpf_link *l = p->link ? *p->link : NULL;
+
+		if (!l)
+			continue;
+		*p->link = NULL;
+		/* without memory for threads, the slow way still works */
+		if (!t || !started || pthread_create(&t[i], NULL, bpflink_destroy, l) != 0)
+			bpf_link__destroy(l);
+		else
+			started[i] = true;
+	}
+	for (int i = 0; t && started && i < n; i++)
+		if (started[i])
+			pthread_join(t[i], NULL);
+	free(started);
+	free(t);
+}
