@@ -75,8 +75,9 @@ $(GEN)/latency.skel.h: $(GEN)/latency.bpf.o
 	$(BPFTOOL) gen skeleton $< name latency > $@.tmp
 	mv $@.tmp $@
 $(BUILD)/record/ebpf.o: $(GEN)/latency.skel.h
-# the I/O fast path (record/fastpath.c): bpf/io.bpf.c, same recipe
-$(GEN)/io.bpf.o: bpf/io.bpf.c bpf/io.h bpf/vmlinux_min.h
+# the fast path (record/fastpath.c): bpf/io.bpf.c, same recipe; plain
+# raw tracepoints without CO-RE, so it loads without the kernel's BTF
+$(GEN)/io.bpf.o: bpf/io.bpf.c bpf/io.h
 	@mkdir -p $(GEN)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@.tmp $<
 	$(LLVM_STRIP) -g $@.tmp

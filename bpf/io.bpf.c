@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
- * io.bpf.c - the I/O fast path: the read/write family of the traced tasks
- * (IO_FAST_LIST in io.h), recorded in the kernel on the raw syscall
- * tracepoints instead of two ptrace stops per call.
+ * io.bpf.c - the fast path: the read/write family and the memory calls of
+ * the traced tasks (IO_FAST_LIST in io.h), recorded in the kernel on the
+ * raw syscall tracepoints instead of two ptrace stops per call. A memory
+ * call needs nothing but its arguments and result, so it takes the plain
+ * io_record like a read.
  *
- * sys_enter (tp_btf: the cheapest hook; it runs for every syscall on the
+ * sys_enter (a raw tracepoint, see below; it runs for every syscall on the
  * host, so it first tests the syscall number, then the task map) keeps the
  * arguments and the time in the thread's task-map entry; sys_exit turns
  * them into one ring-buffer record with the return value and the
@@ -17,17 +19,31 @@
  * decoder reads them at the exit stop: the same bytes, taken before the
  * task can reuse the buffer.
  *
- * Which tasks: `tasks` is seeded by the user side (from the tracer's
- * task_new) and extended here on sched_process_fork when the parent is
- * traced, so a child is followed from its first instruction.
+ * Which tasks: `tasks` is kept by the user side alone (the tracer's
+ * task_new / task_gone). That is enough: a new task is added at its
+ * creator's ptrace event, and the task cannot run a single instruction
+ * before the tracer resumes it, which it does only after that (stops.c);
+ * exec from a non-leader thread and deaths are ptrace stops too.
+ *
+ * Why raw_tp and no CO-RE: a BTF-typed program (tp_btf) or a CO-RE
+ * relocation makes libbpf read and parse the kernel's whole BTF
+ * (/sys/kernel/btf/vmlinux, ~5 MB) at load, ~8-10 ms of a ~15-20 ms
+ * start-up that every recording pays, and that is most of the fast path's
+ * cost on a short command (a compile). The only kernel structure read here
+ * is the syscall's struct pt_regs, whose x86-64 layout is user ABI
+ * (<asm/ptrace.h>), so plain raw tracepoints with one bounded
+ * bpf_probe_read_kernel do the same job with no BTF at all. The price is
+ * that read of orig_ax at every sys_exit on the host (a tp_btf program
+ * loads it directly): a few ns, against milliseconds per recording.
+ * A thread that dies is dropped at its death's ptrace stop, after it was
+ * reaped: a new task given the same tid in between would be counted as
+ * "fastpath-unknown", never attributed.
  */
 #include <linux/bpf.h>
+#include <stdbool.h>
+#include <stddef.h>
 
-#include "vmlinux_min.h"
-
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 
 #include "io.h"
 
@@ -84,50 +100,22 @@ static __always_inline void io_submit(void *r)
 	bpf_ringbuf_submit(r, flags);
 }
 
-/* ---- tasks ---------------------------------------------------------------- */
-
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(io_fork, struct task_struct *parent, struct task_struct *child)
-{
-	struct io_task v = { .tgid = BPF_CORE_READ(child, tgid), .nr = -1 };
-	__u32 ptid = BPF_CORE_READ(parent, pid), tid = BPF_CORE_READ(child, pid);
-
-	if (!bpf_map_lookup_elem(&tasks, &ptid))
-		return 0;
-	if (bpf_map_update_elem(&tasks, &tid, &v, BPF_ANY))
-		__sync_fetch_and_add(&counters.tasks_full, 1);
-	return 0;
-}
-
-/* exec from a non-leader thread: the thread takes the leader's id */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(io_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
-{
-	__u32 old = old_pid, tid = BPF_CORE_READ(p, pid);
-	struct io_task v = { .tgid = BPF_CORE_READ(p, tgid), .nr = -1 };
-
-	if (old == tid || !bpf_map_lookup_elem(&tasks, &old))
-		return 0;
-	bpf_map_update_elem(&tasks, &tid, &v, BPF_ANY);
-	bpf_map_delete_elem(&tasks, &old);
-	return 0;
-}
-
-/* a dead thread's id may be reused by a task we do not trace */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(io_task_exit, struct task_struct *p)
-{
-	__u32 tid = BPF_CORE_READ(p, pid);
-
-	bpf_map_delete_elem(&tasks, &tid);
-	return 0;
-}
-
 /* ---- syscalls ------------------------------------------------------------- */
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(io_enter, struct pt_regs *regs, long id)
+/* The x86-64 struct pt_regs (user ABI, <asm/ptrace.h>) from r10, the
+ * first argument register in it, to orig_ax: read in one bounded copy. */
+struct io_regs {
+	__u64 r10, r9, r8, ax, cx, dx, si, di, orig_ax;
+};
+#define IO_REGS_OFF (7 * 8) /* r15 r14 r13 r12 bp bx r11 precede r10 */
+
+/* raw_tp/sys_enter: args[0] the task's struct pt_regs *, args[1] the number */
+SEC("raw_tp/sys_enter")
+int io_enter(struct bpf_raw_tracepoint_args *ctx)
 {
+	const char *regs = (const char *)ctx->args[0];
+	long id = (long)ctx->args[1];
+	struct io_regs r;
 	__u32 tid;
 	struct io_task *t;
 
@@ -137,12 +125,14 @@ int BPF_PROG(io_enter, struct pt_regs *regs, long id)
 	t = bpf_map_lookup_elem(&tasks, &tid);
 	if (!t)
 		return 0;
-	t->args[0] = regs->di;
-	t->args[1] = regs->si;
-	t->args[2] = regs->dx;
-	t->args[3] = regs->r10;
-	t->args[4] = regs->r8;
-	t->args[5] = regs->r9;
+	if (bpf_probe_read_kernel(&r, sizeof(r), regs + IO_REGS_OFF))
+		return 0; /* never: the kernel's own registers */
+	t->args[0] = r.di;
+	t->args[1] = r.si;
+	t->args[2] = r.dx;
+	t->args[3] = r.r10;
+	t->args[4] = r.r8;
+	t->args[5] = r.r9;
 	t->ts_ns = bpf_ktime_get_ns();
 	t->nr = (__s32)id;
 	return 0;
@@ -211,15 +201,20 @@ static __always_inline void io_fill(struct io_record *r, const struct io_task *t
 	r->flags = 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(io_exit, struct pt_regs *regs, long ret)
+/* raw_tp/sys_exit: args[0] the task's struct pt_regs *, args[1] the result */
+SEC("raw_tp/sys_exit")
+int io_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	long nr = (long)regs->orig_ax;
-	int kind = io_kind_of(nr);
+	const char *regs = (const char *)ctx->args[0];
+	long ret = (long)ctx->args[1];
+	long nr = -1;
+	int kind;
 	__u32 tid;
 	struct io_task *t;
 	__u64 now;
 
+	bpf_probe_read_kernel(&nr, sizeof(nr), regs + IO_REGS_OFF + offsetof(struct io_regs, orig_ax));
+	kind = io_kind_of(nr);
 	if (kind < 0)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();

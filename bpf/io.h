@@ -1,9 +1,10 @@
 /*
- * io.h - the contract between bpf/io.bpf.c (kernel side of the I/O fast
- * path) and record/fastpath.c (user side): which syscalls the fast path
- * owns, the ring-buffer record layout, map sizes and loss counters. Both
- * sides include this file and nothing in it is repeated elsewhere; the
- * seccomp filter (record/seccomp.c) leaves exactly IO_FAST_LIST out.
+ * io.h - the contract between bpf/io.bpf.c (kernel side of the fast path:
+ * the I/O and memory syscalls) and record/fastpath.c (user side): which
+ * syscalls the fast path owns, the ring-buffer record layout, map sizes and
+ * loss counters. Both sides include this file and nothing in it is repeated
+ * elsewhere; the seccomp filter (record/seccomp.c) leaves exactly
+ * IO_FAST_LIST out.
  *
  * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns); the user side subtracts
  * the recording's monotonic base.
@@ -16,8 +17,18 @@
 
 /*
  * The syscalls the fast path records instead of ptrace: X(number, kind).
+ * A syscall belongs here when its decoder needs only the arguments, the
+ * return value and state the ptrace side keeps in time order (the fd table,
+ * the address space's break), and when it changes none of the state other
+ * syscalls' decoders read: no fd is created or closed here, so the ordering
+ * argument of record/fastpath.c holds for every entry.
  * sendmmsg/recvmmsg stay on ptrace: their byte count is a sum over a
  * variable array of headers, and one stop per batch of messages is cheap.
+ * The memory calls are here because a small program makes more of them
+ * than of anything else (ld.so and malloc: ~16 of ~24 stops of /bin/true);
+ * mmap names an fd (its path is looked up like a read's) but creates none,
+ * and brk's old break is the per-address-space value the decoder updates,
+ * in this task's order (see decode_brk).
  */
 #define IO_FAST_LIST(X)                                                          \
 	X(__NR_read, IO_K_READ) X(__NR_write, IO_K_WRITE)                        \
@@ -28,10 +39,15 @@
 	X(__NR_sendto, IO_K_SEND) X(__NR_recvfrom, IO_K_RECV)                    \
 	X(__NR_sendmsg, IO_K_SEND) X(__NR_recvmsg, IO_K_RECV)                    \
 	X(__NR_sendfile, IO_K_TRANSFER) X(__NR_copy_file_range, IO_K_TRANSFER)   \
-	X(__NR_splice, IO_K_TRANSFER) X(__NR_tee, IO_K_TRANSFER)
+	X(__NR_splice, IO_K_TRANSFER) X(__NR_tee, IO_K_TRANSFER)                \
+	X(__NR_brk, IO_K_MEM) X(__NR_mmap, IO_K_MEM) X(__NR_munmap, IO_K_MEM)    \
+	X(__NR_mremap, IO_K_MEM) X(__NR_mprotect, IO_K_MEM)                      \
+	X(__NR_pkey_mprotect, IO_K_MEM)
 
 /* Kinds, for the per-kind loss counters. */
-enum io_kind { IO_K_READ = 0, IO_K_WRITE, IO_K_SEND, IO_K_RECV, IO_K_TRANSFER, IO_K__COUNT };
+enum io_kind {
+	IO_K_READ = 0, IO_K_WRITE, IO_K_SEND, IO_K_RECV, IO_K_TRANSFER, IO_K_MEM, IO_K__COUNT
+};
 
 /* Map capacities and defaults. */
 #define IO_MAX_TASKS 16384                /* traced threads */
@@ -74,8 +90,8 @@ struct io_record_sa {
 	__u8 sa[IO_SA_MAX];
 };
 
-/* Per-thread state in the task map (key: thread id). The user side writes
- * tgid with nr = -1; the rest is the kernel side's. */
+/* Per-thread state in the task map (key: thread id). Only the user side
+ * adds and deletes entries (tgid, nr = -1); the rest is the kernel side's. */
 struct io_task {
 	__u32 tgid;
 	__s32 nr;      /* fast syscall in flight (sys_enter seen), -1: none */
@@ -86,7 +102,6 @@ struct io_task {
 /* Global counters in the BPF object's .bss, read by the user side at stop. */
 struct io_counters {
 	__u64 drops[IO_K__COUNT]; /* records lost: ring buffer full, per kind */
-	__u64 tasks_full;         /* forked threads not followed: task map full */
 	__u64 records;            /* records submitted */
 };
 

@@ -3,6 +3,13 @@
  *
  * The region map (replay/regions.c) is rebuilt from these events by the
  * sinks, so live and replayed views agree; here we only record facts.
+ *
+ * These decoders read nothing from the tracee's memory: only the arguments,
+ * the result, the fd table (mmap's path) and the address space's break
+ * (brk). That is what lets the fast path (record/fastpath.c) run them on a
+ * record taken in the kernel, later than the call but in the task's order,
+ * with the same result as at a ptrace exit stop. Keep it so: a decoder here
+ * that read the tracee would see memory the task has changed since.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>

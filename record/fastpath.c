@@ -1,9 +1,9 @@
 /*
- * fastpath.c - user side of the I/O fast path: loads bpf/io.bpf.c
- * (embedded by `bpftool gen skeleton`), keeps its task map in step with the
- * tracer, consumes its ring buffer and hands each record to the engine as a
- * finished syscall. The contract is in record/fastpath.h; the record layout
- * in bpf/io.h.
+ * fastpath.c - user side of the fast path (I/O and memory calls): loads
+ * bpf/io.bpf.c (embedded by `bpftool gen skeleton`), keeps its task map in
+ * step with the tracer, consumes its ring buffer and hands each record to
+ * the engine as a finished syscall. The contract is in record/fastpath.h;
+ * the record layout in bpf/io.h.
  *
  * ATTRIBUTION AND ORDERING
  *
@@ -51,6 +51,18 @@
  * deterministic, at the cost of two loads per stop. Nor (c) a per-fd
  * generation mirrored into a map: the kernel changes the fd table before
  * the tracer sees the change, so the mirror would always lag.
+ *
+ * The memory calls (brk, mmap, munmap, mremap, mprotect, pkey_mprotect)
+ * follow the same rule with one more piece of state: brk's old break is
+ * the address space's break (task_mm) as the decoder last left it. It
+ * changes only through brk itself (now all here, in ring order, which is
+ * the order the calls left the kernel) and at the ptrace stops that make or
+ * replace an address space: fork copies the parent's break at the parent's
+ * clone event, exec resets it at the exec event. Both stops come after the
+ * task's earlier records are in the ring (drained first, as above) and
+ * before the new image or child can make a call (it is stopped), so the
+ * break each brk event reports is the one ptrace would report. mmap's fd
+ * is looked up like a read's: it names an fd but creates none.
  *
  * A gap both modes share (not the fast path's): when thread A's close and
  * thread B's open of the same fd number are both waiting in waitpid, the
@@ -121,6 +133,7 @@ struct fastpath {
 	void *ctx;
 	uint64_t base_ns;
 	uint64_t unknown;  /* records of tasks the engine did not know */
+	uint64_t tasks_full; /* threads not followed: task map full */
 	uint64_t torn;     /* records too short to be ours (never expected) */
 };
 
@@ -254,8 +267,12 @@ int fastpath_task_new(struct fastpath *f, pid_t tid, pid_t pid)
 
 	if (tid <= 0 || pid <= 0)
 		return -EINVAL;
-	if (bpf_map_update_elem(bpf_map__fd(f->skel->maps.tasks), &key, &v, BPF_ANY))
-		return -errno;
+	if (bpf_map_update_elem(bpf_map__fd(f->skel->maps.tasks), &key, &v, BPF_ANY)) {
+		int err = -errno;
+
+		f->tasks_full += err == -E2BIG || err == -ENOMEM || err == -ENOSPC;
+		return err;
+	}
 	return 0;
 }
 
@@ -289,7 +306,7 @@ static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 {
 	static const char *const kinds[IO_K__COUNT] = {
 		[IO_K_READ] = "read", [IO_K_WRITE] = "write", [IO_K_SEND] = "send",
-		[IO_K_RECV] = "recv", [IO_K_TRANSFER] = "transfer",
+		[IO_K_RECV] = "recv", [IO_K_TRANSFER] = "transfer", [IO_K_MEM] = "mem",
 	};
 	const struct io_counters *c = &f->skel->bss->counters;
 	uint64_t ts = fastpath_rel(f, util_mono_ns());
@@ -302,10 +319,10 @@ static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 			 f->ring.size, kinds[k]);
 		fastpath_emit_loss(emit, ts, source, c->drops[k], reason);
 	}
-	fastpath_emit_loss(emit, ts, "fastpath-tasks", c->tasks_full,
-			   "eBPF task map full: I/O of forked threads not recorded");
+	fastpath_emit_loss(emit, ts, "fastpath-tasks", f->tasks_full,
+			   "eBPF task map full: I/O and memory calls of threads not recorded");
 	fastpath_emit_loss(emit, ts, "fastpath-unknown", f->unknown + f->torn,
-			   "I/O records of tasks the tracer did not know");
+			   "fast-path records of tasks the tracer did not know");
 }
 
 static void fastpath_free(struct fastpath *f)

@@ -1,7 +1,9 @@
 /*
- * fastpath.h - the I/O fast path: the read/write family (IO_FAST_LIST in
+ * fastpath.h - the fast path: the read/write family and the memory calls
+ * (brk, mmap, munmap, mremap, mprotect, pkey_mprotect; IO_FAST_LIST in
  * bpf/io.h) recorded by eBPF on the syscall tracepoints instead of two
- * ptrace stops per call, so a tracee doing small I/O runs near full speed.
+ * ptrace stops per call, so a tracee doing small I/O, or a short program
+ * whose loader and malloc map memory, runs near full speed.
  *
  * The fast path does not make events itself. Each ring-buffer record is
  * handed to the engine as a finished `struct syscall_call` (decode.h),
@@ -61,8 +63,14 @@ bool fastpath_owns(int32_t nr);
  */
 struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t whylen);
 
-/* Adds a traced thread (0 or -errno, -ENOSPC when the map is full); its
- * forks are then followed in the kernel. */
+/*
+ * Adds a traced thread, or updates one (0 or -errno; -E2BIG when the map
+ * is full, counted in the "fastpath-tasks" loss). The kernel side follows
+ * no task by itself: the engine must call this for every new task before
+ * it first resumes it, and again after an exec from a non-leader thread
+ * (the thread takes the leader's tid); fastpath_task_gone when a tid stops
+ * being a traced thread (death, or the execer's old tid).
+ */
 int fastpath_task_new(struct fastpath *f, pid_t tid, pid_t pid);
 void fastpath_task_gone(struct fastpath *f, pid_t tid);
 
@@ -77,7 +85,7 @@ void fastpath_drain(struct fastpath *f);
  * Detaches the programs, joins the reader, hands over what is left (the
  * caller must not hold the lock), emits one EV_LOSS per kind of record
  * lost {source "fastpath-read", "-write", "-send", "-recv", "-transfer",
- * "-tasks", "-unknown"} through `emit`, and frees everything. NULL is a
+ * "-mem", "-tasks", "-unknown"} through `emit`, and frees everything. NULL is a
  * no-op.
  */
 void fastpath_stop(struct fastpath *f, struct source_emit emit);

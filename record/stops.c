@@ -375,6 +375,20 @@ static void stops_exec(struct engine *e, struct task *t, pid_t tid)
 	}
 	t->pid = tid;
 	stops_exec_state(t);
+	/*
+	 * Exec from a non-leader thread: the execer now runs under the
+	 * leader's tid, whose fast-path entry stops_superseded just dropped
+	 * with the old leader. The fast path keys its task map by tid and
+	 * follows nobody by itself (fastpath.h): move the entry, or the new
+	 * image's I/O and memory calls go unrecorded, and uncounted. The task
+	 * is stopped here, so nothing is missed. Only the fast path: --faults
+	 * follows the thread itself, not its id (a second task_new would count
+	 * its faults twice).
+	 */
+	if ((pid_t)old != tid && e->fast && e->root_execd) {
+		fastpath_task_gone(e->fast, (pid_t)old);
+		fastpath_task_new(e->fast, tid, tid);
+	}
 	if (!e->attach && !e->root_execd && tid == e->root)
 		stops_root_exec(e);
 	stops_emit_exec(e, t, (pid_t)old);

@@ -1,12 +1,14 @@
-"""The I/O fast path (record/fastpath.c, bpf/io.bpf.c): the read/write
-family recorded by eBPF instead of ptrace must give the same facts as the
-ptrace path (bytes per file, per peer, per fd), attribute every byte to the
-right file when fd numbers are reused across threads, say in the header
-whether it ran, and step aside without privilege.
+"""The fast path (record/fastpath.c, bpf/io.bpf.c): the read/write family
+and the memory calls recorded by eBPF instead of ptrace must give the same
+facts as the ptrace path (bytes per file, per peer, per fd; the same
+mmap/munmap/mremap/mprotect/brk events and the same final memory map),
+attribute every byte to the right file when fd numbers are reused across
+threads, say in the header whether it ran, and step aside without
+privilege.
 
-The other I/O tests (test_io.py, test_net.py, test_files.py) run in both
-modes too: `COMPENDIUM_RECORD_OPTS=--no-fastpath` runs the suite through
-ptrace alone (see conftest.py).
+The other I/O and memory tests (test_io.py, test_net.py, test_files.py,
+test_mem.py) run in both modes too: `COMPENDIUM_RECORD_OPTS=--no-fastpath`
+runs the suite through ptrace alone (see conftest.py).
 """
 import collections
 import os
@@ -27,12 +29,12 @@ def fastpath_source(rec):
     return next(s for s in rec.header["sources"] if s["name"] == "fastpath")
 
 
-def record_mode(tmp_path, cmd, fast, name, **kw):
+def record_mode(tmp_path, cmd, fast, name, rc=0, **kw):
     out = tmp_path / f"{name}-{'fast' if fast else 'ptrace'}.cmp"
     opts = [] if fast else ["--no-fastpath"]
     p = subprocess.run([COMPENDIUM, "record", "-o", str(out), *opts, "--", *cmd],
                        capture_output=True, text=True, timeout=120, **kw)
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == rc, p.stderr
     rec = Recording(p, out)
     assert fastpath_source(rec)["active"] == fast, rec.header["sources"]
     return rec
@@ -49,13 +51,21 @@ def norm(s, d):
     return re.sub(r":\d+$", ":P", s)
 
 
+MEM_TYPES = ("mmap", "munmap", "mremap", "mprotect", "brk")
+
+
 def facts(rec, d, by_fd=True):
     """Bytes per (op, file or peer, fd, address), per transfer (src, dst),
     and calls per file for regular files (sockets may split reads). Without
-    by_fd: files only, whatever their fd (threads racing for fd numbers)."""
+    by_fd: files only, whatever their fd (threads racing for fd numbers).
+    Memory calls are counted by what does not depend on where ASLR put
+    things: kind, protection, mapped file, error."""
     total = collections.Counter()
     calls = collections.Counter()
     for e in rec.events:
+        if e["type"] in MEM_TYPES:
+            calls[(e["type"], e.get("prot"), norm(e.get("path"), d), e.get("errno"))] += 1
+            continue
         if e["type"] == "io" and not by_fd and e.get("fd_kind") != "file":
             continue
         if e["type"] == "io":
@@ -77,7 +87,8 @@ def both_modes(tmp_path, name, make_cmd):
     for fast in (True, False):
         d = tmp_path / f"{name}-{'fast' if fast else 'ptrace'}"
         d.mkdir()
-        rec = record_mode(tmp_path, make_cmd(d), fast, name, cwd=str(d))
+        rec = record_mode(tmp_path, make_cmd(d), fast, name, rc=EXIT.get(name, 0), cwd=str(d))
+        assert not rec.of("loss")
         out.append(facts(rec, d, by_fd=name != "stress"))
     return out
 
@@ -106,7 +117,13 @@ WORKLOADS = {
     "net_udp": lambda d: [workload("net_udp")],
     "net_unix": lambda d: [workload("net_unix"), str(d)],
     "stress": lambda d: [workload("fast_stress"), str(d), "4", "200"],
+    # exec from a non-leader thread: the new image runs under the leader's
+    # tid, whose task-map entry the engine must keep (stops_exec)
+    "thread_exec": lambda d: [workload("proc_thread_exec")],
 }
+
+
+EXIT = {"thread_exec": 7}
 
 
 @ROOT_ONLY
@@ -166,6 +183,73 @@ def test_fastpath_events_match_ptrace_fields(tmp_path):
     fast_io = [e for e in recs[True].events if e["type"] == "io"]
     assert fast_io and all(e["dur_ns"] > 0 and e["ts_ns"] > 0 for e in fast_io)
     assert any(e.get("offset", -1) >= 0 for e in fast_io)
+
+
+def after_last_exec(rec):
+    """The events of the last image (setarch's own run has ASLR on)."""
+    last = max(i for i, e in enumerate(rec.events) if e["type"] == "exec")
+    return rec.events[last + 1:]
+
+
+def mem_shape(rec):
+    """Every memory event of the last image, in order, with all its fields
+    but time and ids."""
+    drop = {"ts_ns", "dur_ns", "pid", "tid"}
+    return [tuple(sorted((k, v) for k, v in e.items() if k not in drop))
+            for e in after_last_exec(rec) if e["type"] in MEM_TYPES]
+
+
+def final_memory(rec):
+    """The FINAL block's Memory section of `show` (heap, mapped bytes and
+    region count, peaks)."""
+    p = subprocess.run([COMPENDIUM, "show", str(rec.path)], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines() + p.stderr.splitlines()
+    i = next(i for i, line in enumerate(lines) if line.strip() == "Memory:")
+    sect = []
+    for line in lines[i + 1:]:
+        if not line.startswith("   "):
+            break
+        sect.append(line.strip())
+    return sect
+
+
+@ROOT_ONLY
+def test_memory_events_same_in_both_modes(tmp_path):
+    """io_mem's known map sequence and brk growth, plus everything ld.so
+    and libc map before it: with ASLR off (setarch -R) the two modes must
+    give the very same memory events, field by field and in the same order
+    (brk's old break included), and the same final memory map."""
+    f = tmp_path / "mapped"
+    f.write_bytes(b"m" * 3 * 4096)
+    recs, outs = {}, {}
+    for fast in (True, False):
+        recs[fast] = record_mode(tmp_path, ["setarch", "-R", workload("io_mem"), str(f)],
+                                 fast, "mem")
+        outs[fast] = recs[fast].proc.stdout
+    assert outs[True] == outs[False]  # ASLR really off: the same addresses
+    fast, slow = mem_shape(recs[True]), mem_shape(recs[False])
+    assert len(fast) > 20 and fast == slow
+    # the workload's own sequence is in it, with its file mapping and breaks
+    out = dict(line.split(" ", 1) for line in outs[True].splitlines())
+    base = int(out["base"])
+    b0, b1, b2, b3 = (int(x) for x in out["brk"].split())
+    ev = [e for e in after_last_exec(recs[True]) if e["type"] in MEM_TYPES]
+    start = next(i for i, e in enumerate(ev) if e["type"] == "mmap" and e["addr"] == base
+                 and e["len"] == 16 * 4096)
+    assert [e["type"] for e in ev[start:] if e["type"] != "brk"][:7] == \
+        ["mmap", "munmap", "mprotect", "mremap", "mmap", "mmap", "munmap"]
+    assert any(e["type"] == "mmap" and e.get("path") == str(f) for e in ev[start:])
+    assert [(e["old_brk"], e["new_brk"]) for e in ev[start:] if e["type"] == "brk"][-3:] == \
+        [(b0, b1), (b1, b2), (b2, b3)]
+    # times come from the kernel on the fast path: present and ordered
+    assert all(e["dur_ns"] > 0 for e in ev)
+    assert [e["ts_ns"] for e in ev] == sorted(e["ts_ns"] for e in ev)
+    final = final_memory(recs[True])
+    assert any(line.startswith("Mmap:") for line in final), final
+    assert final == final_memory(recs[False])
+    assert not recs[True].of("loss")
 
 
 @ROOT_ONLY

@@ -1,7 +1,8 @@
 /*
- * test_fastpath.c - the I/O fast path against the real kernel: a forked
- * child does known I/O, the fast path is driven the way the engine drives
- * it (task_new before the child runs, drain with the lock held, stop), and
+ * test_fastpath.c - the fast path against the real kernel: a forked
+ * child does known I/O and memory calls, the fast path is driven the way
+ * the engine drives it (task_new before the child runs, drain with the
+ * lock held, stop), and
  * the finished syscalls it hands over are checked field by field; a tiny
  * ring buffer shows that every lost record is counted, per kind. Needs
  * root (CAP_BPF + CAP_PERFMON); without it only the refusal is checked.
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -134,6 +136,34 @@ static void child_io(void)
 		_exit(8);
 }
 
+/* One of each memory call, raw (no libc allocator in between), with known
+ * arguments; the results go to the parent through `mem_out`. */
+static int mem_out = -1;
+
+static void child_mem(void)
+{
+	long pg = 4096;
+	uint64_t r[5];
+	char *a = (char *)syscall(SYS_mmap, 0, 4 * pg, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (a == MAP_FAILED)
+		_exit(3);
+	r[0] = (uint64_t)(uintptr_t)a;
+	if (syscall(SYS_mprotect, a, pg, PROT_READ) != 0)
+		_exit(4);
+	r[1] = (uint64_t)syscall(SYS_mremap, a + 2 * pg, 2 * pg, 3 * pg, MREMAP_MAYMOVE, 0);
+	if ((void *)r[1] == MAP_FAILED)
+		_exit(5);
+	if (syscall(SYS_munmap, a, 2 * pg) != 0 || syscall(SYS_munmap, r[1], 3 * pg) != 0)
+		_exit(6);
+	r[2] = (uint64_t)syscall(SYS_brk, 0);
+	r[3] = (uint64_t)syscall(SYS_brk, r[2] + 8 * pg);
+	r[4] = (uint64_t)syscall(SYS_pkey_mprotect, a, pg, PROT_READ, -1); /* unmapped: ENOMEM */
+	if (write(mem_out, r, sizeof(r)) != (ssize_t)sizeof(r))
+		_exit(7);
+}
+
 static void child_storm(void)
 {
 	char buf[8] = "x";
@@ -166,6 +196,13 @@ static void test_owns(void **state)
 	assert_false(fastpath_owns(SYS_openat));
 	assert_false(fastpath_owns(SYS_close));
 	assert_false(fastpath_owns(SYS_sendmmsg)); /* stays on ptrace */
+	assert_true(fastpath_owns(SYS_brk));
+	assert_true(fastpath_owns(SYS_mmap));
+	assert_true(fastpath_owns(SYS_munmap));
+	assert_true(fastpath_owns(SYS_mremap));
+	assert_true(fastpath_owns(SYS_mprotect));
+	assert_true(fastpath_owns(SYS_pkey_mprotect));
+	assert_false(fastpath_owns(SYS_madvise)); /* not decoded at all */
 }
 
 static void test_refused_without_privilege(void **state)
@@ -244,6 +281,73 @@ static void test_records_are_the_syscalls(void **state)
 	free(s);
 }
 
+/* The memory calls: arguments and result as the ptrace path would see
+ * them at the exit stop, in the task's order. */
+static void test_memory_calls_are_recorded(void **state)
+{
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct seen *s = calloc(1, sizeof(*s));
+	struct fastpath *f;
+	int go[2], out[2], status;
+	uint64_t r[5], pg = 4096;
+	static const int32_t want[] = { SYS_read, SYS_mmap, SYS_mprotect, SYS_mremap,
+					SYS_munmap, SYS_munmap, SYS_brk, SYS_brk,
+					SYS_pkey_mprotect, SYS_write };
+
+	(void)state;
+	if (geteuid() != 0 || !(f = start(s, &mu, 0))) {
+		free(s);
+		skip();
+	}
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(out), 0);
+	mem_out = out[1];
+	s->child = fork_child(go, child_mem);
+	close(out[1]);
+	assert_int_equal(fastpath_task_new(f, s->child, s->child), 0);
+	kill(s->child, SIGCONT);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	assert_int_equal(read(out[0], r, sizeof(r)), (ssize_t)sizeof(r));
+	close(out[0]);
+	assert_int_equal(waitpid(s->child, &status, 0), s->child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	pthread_mutex_lock(&mu);
+	fastpath_drain(f);
+	pthread_mutex_unlock(&mu);
+	fastpath_stop(f, (struct source_emit){ on_loss, s });
+
+	assert_int_equal(s->n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < s->n; i++) {
+		assert_int_equal(s->v[i].call.nr, want[i]);
+		assert_true(s->v[i].call.ts_exit_ns >= s->v[i].call.ts_enter_ns);
+		if (i)
+			assert_true(s->v[i].call.ts_enter_ns >= s->v[i - 1].call.ts_enter_ns);
+	}
+	/* mmap(0, 4 pages, rw, private|anon, -1, 0) */
+	assert_int_equal(s->v[1].call.ret, r[0]);
+	assert_int_equal(s->v[1].call.args[1], 4 * pg);
+	assert_int_equal(s->v[1].call.args[2], PROT_READ | PROT_WRITE);
+	assert_int_equal(s->v[1].call.args[3], MAP_PRIVATE | MAP_ANONYMOUS);
+	assert_int_equal((int)s->v[1].call.args[4], -1);
+	assert_int_equal(s->v[2].call.args[0], r[0]);
+	assert_int_equal(s->v[2].call.args[2], PROT_READ);
+	assert_int_equal(s->v[2].call.ret, 0);
+	assert_int_equal(s->v[3].call.args[0], r[0] + 2 * pg);
+	assert_int_equal(s->v[3].call.args[2], 3 * pg);
+	assert_int_equal(s->v[3].call.args[3], MREMAP_MAYMOVE);
+	assert_int_equal(s->v[3].call.ret, r[1]);
+	assert_int_equal(s->v[5].call.args[0], r[1]);
+	assert_int_equal(s->v[6].call.args[0], 0);
+	assert_int_equal(s->v[6].call.ret, r[2]);
+	assert_int_equal(s->v[7].call.args[0], r[2] + 8 * pg);
+	assert_int_equal(s->v[7].call.ret, r[3]);
+	assert_int_equal(s->v[8].call.ret, -ENOMEM);
+	assert_int_equal((int)s->v[8].call.args[3], -1);
+	assert_int_equal(s->nloss, 0);
+	free(s);
+}
+
 /* The reader cannot hand records over while we hold the lock: with a
  * one-page ring most of the 1000 writes are lost, and counted. */
 static void test_losses_are_counted(void **state)
@@ -284,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_owns),
 		cmocka_unit_test(test_refused_without_privilege),
 		cmocka_unit_test(test_records_are_the_syscalls),
+		cmocka_unit_test(test_memory_calls_are_recorded),
 		cmocka_unit_test(test_losses_are_counted),
 	};
 
