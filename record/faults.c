@@ -73,7 +73,11 @@ struct fl_task {
 	uint8_t *data;
 	bool hashed;                     /* in the tid table (under lock) */
 	struct fl_task *hnext;           /* tid table chain (under lock) */
-	struct fl_task *qnext;           /* newq / goneq (under lock) */
+	/* newq and goneq have a link each: a short-lived task can be on both
+	 * at once (queued new, then gone, before the reader syncs), and one
+	 * shared link would splice the two lists together. */
+	struct fl_task *newnext;         /* newq (under lock) */
+	struct fl_task *gonenext;        /* goneq (under lock) */
 	struct fl_task *prev, *next;     /* the reader's list (reader only) */
 };
 
@@ -282,7 +286,7 @@ static bool fl_unhash_locked(struct faults *f, pid_t tid)
 		return false;
 	*pp = t->hnext;
 	t->hashed = false;
-	t->qnext = f->goneq;
+	t->gonenext = f->goneq;
 	f->goneq = t;
 	return true;
 }
@@ -384,7 +388,7 @@ static int fl_task_new(void *ctx, pid_t tid, pid_t pid)
 	t->hnext = *pp;
 	*pp = t;
 	t->hashed = true;
-	t->qnext = f->newq;
+	t->newnext = f->newq;
 	f->newq = t;
 	pthread_mutex_unlock(&f->lock);
 	if (replaced)
@@ -417,7 +421,7 @@ static void fl_adopt(struct faults *f, struct fl_task *t)
 	struct fl_task *next;
 
 	for (; t; t = next) {
-		next = t->qnext;
+		next = t->newnext;
 		t->prev = NULL;
 		t->next = f->all;
 		if (f->all)
@@ -444,7 +448,7 @@ static void fl_sync(struct faults *f, bool close_gone)
 	pthread_mutex_unlock(&f->lock);
 	fl_adopt(f, fresh);
 	for (; gone; gone = next) {
-		next = gone->qnext;
+		next = gone->gonenext;
 		fl_task_close(f, gone);
 	}
 }
