@@ -564,6 +564,77 @@ static void test_many_tasks_budget(void **state)
 	collect_free(&c);
 }
 
+/*
+ * Tasks that come and go faster than the reader syncs (a fork storm): each
+ * is queued new and then gone before the reader wakes. A shared queue link
+ * once spliced the two queues and freed tasks still on the reader's list
+ * (ASan: heap-use-after-free in fl_adopt / fl_task_close, 5 runs in 40 of a
+ * 300-process loop). Each task here is followed and forgotten at once, in
+ * both orders of pairs, and nothing may be lost or crash.
+ */
+/* A stopped child; `touch` pages of a fresh mapping when continued. */
+static pid_t queue_child(struct source *s, int touch)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		raise(SIGSTOP);
+		char *m = mmap(NULL, (size_t)touch * 4096 + 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		for (int p = 0; p < touch; p++)
+			((volatile char *)m)[p * 4096] = 1;
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, WUNTRACED), pid);
+	assert_int_equal(s->task_new(s->ctx, pid, pid), 0);
+	return pid;
+}
+
+/*
+ * A task queued new and then gone before the reader syncs, while a task the
+ * reader already follows is queued gone too: a fork storm. The two queues
+ * once shared one link, which spliced them: the followed task was adopted a
+ * second time and freed while still on the reader's list (ASan:
+ * heap-use-after-free in fl_adopt / fl_task_close). The reader is held in
+ * the emit callback (the first fault stalls it) while this happens.
+ */
+static void test_queues_while_reader_busy(void **state)
+{
+	struct faults_opts o = { .mono_base_ns = mono_ns() };
+	struct collect c;
+	struct source *s;
+	pid_t a, b;
+
+	(void)state;
+	collect_init(&c);
+	c.stall_ms = 300;
+	s = new_source(&c, &o);
+	a = queue_child(s, 256);
+	kill(a, SIGCONT);
+	for (int i = 0; i < 2000; i++) { /* the reader is in the stall */
+		pthread_mutex_lock(&c.mu);
+		size_t n = c.n;
+		pthread_mutex_unlock(&c.mu);
+		if (n)
+			break;
+		usleep(1000);
+	}
+	b = queue_child(s, 0);
+	s->task_gone(s->ctx, a);
+	s->task_gone(s->ctx, b);
+	usleep(400 * 1000); /* the reader syncs both queues, and goes on */
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+	s->stop(s->ctx);
+	assert_true(c.n >= 256);
+	collect_free(&c);
+}
+
 /* ---- failures --------------------------------------------------------------------- */
 
 static void test_task_new_failures(void **state)
@@ -793,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_touch_without_task_gone),
 		cmocka_unit_test(test_loss_is_counted),
 		cmocka_unit_test(test_kernel_mode_faults),
+		cmocka_unit_test(test_queues_while_reader_busy),
 		cmocka_unit_test(test_many_tasks_budget),
 		cmocka_unit_test(test_task_new_failures),
 		cmocka_unit_test_setup_teardown(test_paranoid_raised_unprivileged, paranoid_save,
