@@ -128,7 +128,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# Twice: as root the I/O and memory calls go through the eBPF fast path by
+# default; the second run records everything through ptrace.
 integration: $(BUILD)/compendium workloads
+	COMPENDIUM_RECORD_OPTS=--no-fastpath \
+	COMPENDIUM=$(abspath $(BUILD))/compendium WORKLOADS=$(abspath $(BUILD))/workloads \
+		$(PYTHON) -m pytest -q tests/integration
 	COMPENDIUM=$(abspath $(BUILD))/compendium WORKLOADS=$(abspath $(BUILD))/workloads \
 		$(PYTHON) -m pytest -q tests/integration
 
