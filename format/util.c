@@ -1,8 +1,11 @@
 /* util.c - see util.h. */
 #include "util.h"
 
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 uint64_t util_clock_ns(clockid_t id)
 {
@@ -35,4 +38,15 @@ void *util_grow(void *arr, uint32_t *cap, uint32_t need, size_t elem)
 	memset((char *)p + (size_t)*cap * elem, 0, (size_t)(c - *cap) * elem);
 	*cap = c;
 	return p;
+}
+
+bool util_has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &h, d) != 0)
+		return false;
+	return (d[cap / 32].effective >> (cap % 32)) & 1u;
 }

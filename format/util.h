@@ -5,6 +5,7 @@
 #ifndef COMPENDIUM_UTIL_H
 #define COMPENDIUM_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -28,5 +29,9 @@ uint64_t util_hash(const void *p, size_t n, uint64_t seed);
  * still owned by the caller).
  */
 void *util_grow(void *arr, uint32_t *cap, uint32_t need, size_t elem);
+
+/* Whether this process has capability `cap` (CAP_*) in its effective set;
+ * false when it cannot be asked. */
+bool util_has_cap(int cap);
 
 #endif

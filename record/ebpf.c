@@ -29,7 +29,7 @@
 #include "util.h"
 #include "bpf/latency.h"
 #include "latency.skel.h"
-#include "record/bpflink.h"
+#include "record/bpfutil.h"
 #include "record/ebpf.h"
 
 _Static_assert(LAT_HIST_SLOTS <= EVENT_MAX_HIST_BUCKETS, "histogram too wide for an event");
@@ -321,7 +321,7 @@ static void ebpf_stop(void *ctx)
 	if (s->reader_started)
 		pthread_join(s->reader, NULL);
 	/* no new records once detached; then take what is left */
-	bpflink_detach_all(s->skel->skeleton);
+	bpfutil_detach_all(s->skel->skeleton);
 	ring_buffer__consume(s->rb);
 	ebpf_emit_end(s);
 	ebpf_free(s);
@@ -335,19 +335,6 @@ static bool ebpf_has_tracepoint(const struct btf *vmlinux, const char *name)
 
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
 	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0;
-}
-
-static size_t ebpf_ringbuf_size(size_t want)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = page;
-
-	if (!want)
-		want = LAT_DEFAULT_RINGBUF_BYTES;
-	if (want > (1ul << 30))
-		want = 1ul << 30;
-	while (n < want)
-		n <<= 1;
-	return n;
 }
 
 static void ebpf_why(char *why, size_t whylen, const char *fmt, ...)
@@ -469,7 +456,7 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	}
 
 	s->skel->rodata->sched_threshold_ns = o->sched_threshold_ns;
-	s->ringbuf_bytes = ebpf_ringbuf_size(o->ringbuf_bytes);
+	s->ringbuf_bytes = bpfutil_ringbuf_size(o->ringbuf_bytes, LAT_DEFAULT_RINGBUF_BYTES);
 	s->skel->rodata->wakeup_bytes = s->ringbuf_bytes / EBPF_WAKEUP_FRACTION;
 	err = bpf_map__set_max_entries(s->skel->maps.events, (__u32)s->ringbuf_bytes);
 	if (!err)

@@ -73,6 +73,7 @@
  */
 #define _GNU_SOURCE
 #include "util.h"
+#include "record/bpfutil.h"
 #include "record/fastpath.h"
 
 #include <errno.h>
@@ -348,7 +349,7 @@ void fastpath_stop(struct fastpath *f, struct source_emit emit)
 	(void)!eventfd_write(f->wake_fd, 1);
 	if (f->reader_started)
 		pthread_join(f->reader, NULL);
-	iofast__detach(f->skel); /* no new records; then take what is left */
+	bpfutil_detach_all(f->skel->skeleton); /* no new records; then take what is left */
 	pthread_mutex_lock(f->lock);
 	fastpath_drain(f);
 	pthread_mutex_unlock(f->lock);
@@ -362,28 +363,7 @@ void fastpath_stop(struct fastpath *f, struct source_emit emit)
  * that an unprivileged run does not parse the kernel's BTF for nothing. */
 static bool fastpath_privileged(void)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	memset(d, 0, sizeof(d));
-	if (syscall(SYS_capget, &h, d) != 0)
-		return false;
-#define FASTPATH_HAS(cap) ((d[(cap) / 32].effective >> ((cap) % 32)) & 1u)
-	return FASTPATH_HAS(CAP_SYS_ADMIN) || (FASTPATH_HAS(CAP_BPF) && FASTPATH_HAS(CAP_PERFMON));
-#undef FASTPATH_HAS
-}
-
-static size_t fastpath_ringbuf_size(size_t want)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = page;
-
-	if (!want)
-		want = IO_DEFAULT_RINGBUF_BYTES;
-	if (want > (1ul << 30))
-		want = 1ul << 30;
-	while (n < want)
-		n <<= 1;
-	return n;
+	return util_has_cap(CAP_SYS_ADMIN) || (util_has_cap(CAP_BPF) && util_has_cap(CAP_PERFMON));
 }
 
 static int fastpath_map_ring(struct fastpath *f)
@@ -451,7 +431,7 @@ struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t w
 		free(f);
 		return NULL;
 	}
-	f->ring.size = fastpath_ringbuf_size(o->ringbuf_bytes);
+	f->ring.size = bpfutil_ringbuf_size(o->ringbuf_bytes, IO_DEFAULT_RINGBUF_BYTES);
 	f->skel->rodata->wakeup_bytes = f->ring.size / FASTPATH_WAKEUP_FRACTION;
 	err = bpf_map__set_max_entries(f->skel->maps.events, (__u32)f->ring.size);
 	if (!err)

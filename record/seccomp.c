@@ -12,6 +12,7 @@
  *     leaf:      jeq nr ? TRACE : next ... ALLOW
  */
 #define _GNU_SOURCE
+#include "util.h"
 #include "record/seccomp.h"
 
 #include <errno.h>
@@ -140,13 +141,7 @@ void seccomp_filter_free(struct sock_fprog *prog)
 
 bool seccomp_needs_no_new_privs(void)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	memset(d, 0, sizeof(d));
-	if (syscall(SYS_capget, &h, d) != 0)
-		return true;
-	return !(d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32)));
+	return !util_has_cap(CAP_SYS_ADMIN);
 }
 
 int seccomp_install(const struct sock_fprog *prog, bool no_new_privs)

@@ -1,9 +1,10 @@
-/* bpflink.c - see bpflink.h. */
-#include "record/bpflink.h"
+/* bpfutil.c - see bpfutil.h. */
+#include "record/bpfutil.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -13,7 +14,7 @@ static void *bpflink_destroy(void *link)
 	return NULL;
 }
 
-void bpflink_detach_all(struct bpf_object_skeleton *s)
+void bpfutil_detach_all(struct bpf_object_skeleton *s)
 {
 	int n = s->prog_cnt;
 	pthread_t *t = calloc((size_t)n, sizeof(*t));
@@ -38,4 +39,17 @@ void bpflink_detach_all(struct bpf_object_skeleton *s)
 			pthread_join(t[i], NULL);
 	free(started);
 	free(t);
+}
+
+size_t bpfutil_ringbuf_size(size_t want, size_t dflt)
+{
+	size_t n = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!want)
+		want = dflt;
+	if (want > (1ul << 30))
+		want = 1ul << 30;
+	while (n < want)
+		n <<= 1;
+	return n;
 }

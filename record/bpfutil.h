@@ -1,18 +1,26 @@
 /*
- * bpflink.h - detaching a BPF skeleton's programs.
+ * bpfutil.h - what the two BPF users (ebpf.c, fastpath.c) share: sizing a
+ * ring buffer and detaching a skeleton's programs.
  *
+ * Detaching:
  * Releasing a link to a tracepoint may wait for an RCU grace period (several
  * milliseconds each, measured here up to 20 ms when two of our objects are
  * attached); one after the other, a skeleton of six programs took ~70 ms at
  * the end of every recording. Released concurrently, the waits overlap.
  */
-#ifndef COMPENDIUM_BPFLINK_H
-#define COMPENDIUM_BPFLINK_H
+#ifndef COMPENDIUM_BPFUTIL_H
+#define COMPENDIUM_BPFUTIL_H
+
+#include <stddef.h>
 
 struct bpf_object_skeleton;
 
 /* Destroys every attached link of the skeleton (concurrently) and clears
  * the skeleton's pointers, as <name>__detach() does one by one. */
-void bpflink_detach_all(struct bpf_object_skeleton *s);
+void bpfutil_detach_all(struct bpf_object_skeleton *s);
+
+/* A ring buffer size the kernel accepts: `want` (0: `dflt`), at most 1 GiB,
+ * rounded up to a power of two of at least one page. */
+size_t bpfutil_ringbuf_size(size_t want, size_t dflt);
 
 #endif
