@@ -102,6 +102,25 @@ static __always_inline void io_submit(void *r)
 
 /* ---- syscalls ------------------------------------------------------------- */
 
+/*
+ * The size of recvfrom's / recvmsg's address buffer, read at entry: the
+ * length is value-result, and at exit the kernel has replaced it with the
+ * address's full length even when it copied only what fitted. An address
+ * longer than the room it had is cut, and not recorded (as the ptrace
+ * decoder does, record/decode_net.c).
+ */
+static __always_inline __u32 io_sa_room(long nr, const __u64 *args)
+{
+	struct io_msghdr_head m;
+	__u32 room = 0;
+
+	if (nr == __NR_recvfrom && args[4] && args[5])
+		bpf_probe_read_user(&room, sizeof(room), (void *)args[5]);
+	else if (nr == __NR_recvmsg && !bpf_probe_read_user(&m, sizeof(m), (void *)args[1]))
+		room = m.msg_name ? m.msg_namelen : 0;
+	return room;
+}
+
 /* The x86-64 struct pt_regs (user ABI, <asm/ptrace.h>) from r10, the
  * first argument register in it, to orig_ax: read in one bounded copy. */
 struct io_regs {
@@ -133,6 +152,7 @@ int io_enter(struct bpf_raw_tracepoint_args *ctx)
 	t->args[3] = r.r10;
 	t->args[4] = r.r8;
 	t->args[5] = r.r9;
+	t->sa_room = io_sa_room(id, t->args);
 	t->ts_ns = bpf_ktime_get_ns();
 	t->nr = (__s32)id;
 	return 0;
@@ -142,7 +162,7 @@ int io_enter(struct bpf_raw_tracepoint_args *ctx)
  * The address the ptrace decoder would read (record/decode_net.c): sendto's
  * dest_addr even when it failed; for the others only on success.
  */
-static __always_inline void io_capture_sa(struct io_record_sa *s, long nr, long ret)
+static __always_inline void io_capture_sa(struct io_record_sa *s, long nr, long ret, __u32 room)
 {
 	const __u64 *args = s->r.args;
 	struct io_msghdr_head m;
@@ -171,8 +191,8 @@ static __always_inline void io_capture_sa(struct io_record_sa *s, long nr, long 
 		addr = m.msg_name;
 		len = m.msg_namelen;
 	}
-	if (!addr || !len) {
-		s->r.flags |= IO_F_SA;
+	if (!addr || !len || ((nr == __NR_recvfrom || nr == __NR_recvmsg) && len > room)) {
+		s->r.flags |= IO_F_SA; /* no address, or one cut short: none */
 		return;
 	}
 	if (len > IO_SA_MAX)
@@ -229,7 +249,7 @@ int io_exit(struct bpf_raw_tracepoint_args *ctx)
 		if (!s)
 			goto drop;
 		io_fill(&s->r, t, now, nr, ret);
-		io_capture_sa(s, nr, ret);
+		io_capture_sa(s, nr, ret, t->sa_room);
 		io_submit(s);
 	} else {
 		struct io_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);

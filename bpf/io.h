@@ -97,6 +97,8 @@ struct io_task {
 	__s32 nr;      /* fast syscall in flight (sys_enter seen), -1: none */
 	__u64 ts_ns;   /* its sys_enter time */
 	__u64 args[6];
+	__u32 sa_room; /* recvfrom/recvmsg: the address buffer's size at entry */
+	__u32 pad;
 };
 
 /* Global counters in the BPF object's .bss, read by the user side at stop. */

@@ -40,6 +40,16 @@ struct syscall_call {
 	bool sa_known;
 	uint32_t sa_len;
 	const uint8_t *sa;
+	/*
+	 * The size of the address buffer the tracee gave a call whose length
+	 * is value-result (accept, accept4, recvfrom, recvmsg, recvmmsg's
+	 * first message), read at the entry stop (decode_syscall_entry). At
+	 * exit the kernel has replaced it with the address's full length and
+	 * copied only the smaller of the two: without it a short buffer makes
+	 * the decoder read the tracee's bytes after it as the address.
+	 */
+	bool addrlen_known;
+	uint32_t addrlen_in;
 };
 
 /* The task the call belongs to and the state it shares. */
@@ -71,6 +81,13 @@ decode_fn decode_lookup(int32_t nr);
  * nothing. Never fails: what cannot be read from the tracee is left absent.
  */
 void decode_syscall(struct decode_ctx *c, const struct syscall_call *call);
+
+/*
+ * At a call's entry stop: keeps in `call` what the decoder needs from
+ * before the kernel overwrites it (addrlen_in). Reads the tracee only for
+ * the few calls that need it.
+ */
+void decode_syscall_entry(pid_t tid, struct syscall_call *call);
 
 /* Fills the common part of an event from the call (kind, times, ids, err). */
 void decode_event_init(struct event *ev, enum event_kind kind,

@@ -44,15 +44,63 @@ static const char *decode_sockaddr(pid_t tid, uint64_t addr, uint64_t len, char 
 	return sockaddr_format(sa, (size_t)n, out, SOCKADDR_TEXT_MAX) ? out : NULL;
 }
 
+/*
+ * The length of a value-result address the kernel filled in: `kernel_len` is
+ * the address's full length, which the kernel wrote back; it copied only as
+ * much as the buffer held (its size read at entry). 0 when the buffer was
+ * shorter: the bytes after it are the tracee's, not the address, so a cut
+ * address is not recorded (accept then asks /proc).
+ */
+static uint32_t decode_vr_len(const struct syscall_call *call, uint32_t kernel_len)
+{
+	if (call->addrlen_known && call->addrlen_in < kernel_len)
+		return 0;
+	return kernel_len;
+}
+
 /* Same, with the length in a socklen_t the kernel filled in (value-result). */
-static const char *decode_sockaddr_vr(pid_t tid, uint64_t addr, uint64_t lenp, char *out)
+static const char *decode_sockaddr_vr(pid_t tid, const struct syscall_call *call, uint64_t addr,
+				      uint64_t lenp, char *out)
 {
 	uint32_t len = 0;
 
 	out[0] = '\0';
 	if (!addr || !lenp || tmem_read(tid, lenp, &len, sizeof(len)) != sizeof(len))
 		return NULL;
-	return decode_sockaddr(tid, addr, len, out);
+	return decode_sockaddr(tid, addr, decode_vr_len(call, len), out);
+}
+
+void decode_syscall_entry(pid_t tid, struct syscall_call *call)
+{
+	struct mmsghdr mm;
+	uint64_t lenp = 0;
+	uint32_t len;
+
+	call->addrlen_known = false;
+	call->addrlen_in = 0;
+	switch (call->nr) {
+	case SYS_accept:
+	case SYS_accept4:
+		lenp = call->args[1] ? call->args[2] : 0;
+		break;
+	case SYS_recvfrom:
+		lenp = call->args[4] ? call->args[5] : 0;
+		break;
+	case SYS_recvmsg: /* msg_namelen of the msghdr, or of the first mmsghdr */
+	case SYS_recvmmsg:
+		if (tmem_read(tid, call->args[1], &mm, sizeof(mm.msg_hdr)) ==
+		    (ssize_t)sizeof(mm.msg_hdr)) {
+			call->addrlen_in = mm.msg_hdr.msg_namelen;
+			call->addrlen_known = true;
+		}
+		return;
+	default:
+		return;
+	}
+	if (lenp && tmem_read(tid, lenp, &len, sizeof(len)) == (ssize_t)sizeof(len)) {
+		call->addrlen_in = len;
+		call->addrlen_known = true;
+	}
 }
 
 /* The address the fast path captured in the kernel (decode.h), formatted. */
@@ -238,7 +286,8 @@ void decode_accept(struct decode_ctx *c, const struct syscall_call *call)
 	ev.accept.proto = fi ? fi->proto : PROTO_NONE;
 	ev.accept.local_addr = fi ? fi->local : NULL;
 	if (!ev.err) {
-		ev.accept.peer_addr = decode_sockaddr_vr(c->tid, call->args[1], call->args[2], peer);
+		ev.accept.peer_addr = decode_sockaddr_vr(c->tid, call, call->args[1], call->args[2],
+							 peer);
 		if (!ev.accept.peer_addr && decode_sock_proc(c, ev.accept.new_fd, &sp) == 0 &&
 		    sp.peer[0]) {
 			snprintf(peer, sizeof(peer), "%s", sp.peer);
@@ -286,14 +335,18 @@ void decode_recvfrom(struct decode_ctx *c, const struct syscall_call *call)
 	if (!ev.err && call->sa_known)
 		ev.io.addr = decode_captured_sa(call, addr);
 	else if (!ev.err)
-		ev.io.addr = decode_sockaddr_vr(c->tid, call->args[4], call->args[5], addr);
+		ev.io.addr = decode_sockaddr_vr(c->tid, call, call->args[4], call->args[5], addr);
 	decode_emit(c, &ev);
 }
 
-/* The address of a msghdr in tracee memory (msg_name, msg_namelen). */
-static const char *decode_msg_name(pid_t tid, const struct msghdr *m, char *out)
+/* The address of a msghdr in tracee memory (msg_name, msg_namelen); a
+ * received one is bounded by the buffer's size at entry (decode_vr_len). */
+static const char *decode_msg_name(pid_t tid, const struct syscall_call *call,
+				   const struct msghdr *m, bool received, char *out)
 {
-	return decode_sockaddr(tid, (uint64_t)(uintptr_t)m->msg_name, m->msg_namelen, out);
+	uint32_t len = received ? decode_vr_len(call, m->msg_namelen) : m->msg_namelen;
+
+	return decode_sockaddr(tid, (uint64_t)(uintptr_t)m->msg_name, len, out);
 }
 
 /* sendmsg(fd, msghdr*, flags), recvmsg(fd, msghdr*, flags) */
@@ -309,7 +362,7 @@ void decode_msg(struct decode_ctx *c, const struct syscall_call *call)
 		ev.io.addr = decode_captured_sa(call, addr);
 	else if (!ev.err && tmem_read(c->tid, call->args[1], &m, sizeof(m)) == sizeof(m) &&
 		 m.msg_name)
-		ev.io.addr = decode_msg_name(c->tid, &m, addr);
+		ev.io.addr = decode_msg_name(c->tid, call, &m, !send, addr);
 	decode_emit(c, &ev);
 }
 
@@ -339,7 +392,7 @@ void decode_mmsg(struct decode_ctx *c, const struct syscall_call *call)
 			break;
 		k = (uint64_t)got / sizeof(batch[0]);
 		if (done == 0 && batch[0].msg_hdr.msg_name)
-			ev.io.addr = decode_msg_name(c->tid, &batch[0].msg_hdr, addr);
+			ev.io.addr = decode_msg_name(c->tid, call, &batch[0].msg_hdr, !send, addr);
 		for (uint64_t i = 0; i < k; i++)
 			total += batch[i].msg_len;
 		done += k;

@@ -80,6 +80,8 @@ static void stops_entry(struct engine *e, struct task *t, const struct __ptrace_
 	t->decode_call = native && t->fds && !stops_pre_exec(e, t) &&
 			 (e->o->verbose_raw || decode_lookup((int32_t)nr)) &&
 			 !(e->fast && fastpath_owns((int32_t)nr));
+	if (t->decode_call)
+		decode_syscall_entry(t->tid, &t->call);
 }
 
 bool engine_fast_call(void *ctx, pid_t tid, pid_t pid, const struct syscall_call *call)
