@@ -138,16 +138,22 @@ integration: $(BUILD)/compendium workloads
 		$(PYTHON) -m pytest -q tests/integration
 
 FUZZ_SECONDS ?= 30
-FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined
 fuzz: build-fuzz/fuzz_reader
 	@mkdir -p build-fuzz/corpus
+	@# the fuzzer's status, not tail's: a crash must fail make test
 	build-fuzz/fuzz_reader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-		-print_final_stats=1 build-fuzz/corpus tests/fuzz/seeds 2>&1 | tail -n 12
+		-print_final_stats=1 build-fuzz/corpus tests/fuzz/seeds > build-fuzz/fuzz.log 2>&1; \
+		rc=$$?; tail -n 12 build-fuzz/fuzz.log; exit $$rc
 
-build-fuzz/fuzz_reader: tests/fuzz/fuzz_reader.c $(SRCS) $(GEN_HDRS) $(GEN_SRCS)
+# the reader and every sink that reads recordings (show, --json, report, diff)
+FUZZ_SRCS := $(filter format/%.c replay/%.c report/%.c,$(SRCS))
+build-fuzz/fuzz_reader: tests/fuzz/fuzz_reader.c $(SRCS) $(wildcard */*.h) $(GEN_HDRS) $(GEN_SRCS) \
+		$(GEN)/report_assets.h
 	@mkdir -p build-fuzz
 	$(CLANG) $(CFLAGS_BASE) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ \
-		tests/fuzz/fuzz_reader.c $(filter format/%.c,$(SRCS)) $(GEN_SRCS) $(LDLIBS)
+		tests/fuzz/fuzz_reader.c $(FUZZ_SRCS) $(GEN_SRCS) $(LDLIBS) -lm
 
 # ---- benchmarks ----------------------------------------------------------
 bench-format: $(BUILD)/bench_format

@@ -777,10 +777,15 @@ int codec_dec_string(struct codec_dec *d, const uint8_t *p, size_t n)
 		d->strs = s;
 		d->cap = cap;
 	}
+	/* The writer never defines a longer string (event.h): a longer one is
+	 * cut here, so no sink copies megabytes per reference to one id. */
+	if (n > EVENT_MAX_STRING)
+		n = EVENT_MAX_STRING;
 	if (d->arena.cap - d->arena.len < n + 1)
 		return -ENOMEM; /* cannot happen: reset reserved the frame's size */
 	char *dst = (char *)d->arena.data + d->arena.len;
-	memcpy(dst, p, n);
+	if (n) /* an empty string_def comes with p == NULL */
+		memcpy(dst, p, n);
 	dst[n] = 0;
 	d->arena.len += n + 1;
 	d->strs[d->nstrs++] = dst;
@@ -999,7 +1004,8 @@ static void dec_kernel(struct codec_dec *d, const Compendium__Event *pe, struct 
 		uint32_t n = m->n_args < EVENT_MAX_SYSCALL_ARGS ? (uint32_t)m->n_args
 								: EVENT_MAX_SYSCALL_ARGS;
 		ev->syscall.nargs = n;
-		memcpy(ev->syscall.args, m->args, n * sizeof(uint64_t));
+		if (n) /* m->args is NULL when the record has none */
+			memcpy(ev->syscall.args, m->args, n * sizeof(uint64_t));
 		ev->syscall.ret = GET(m, ret);
 		break;
 	}

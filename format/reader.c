@@ -314,11 +314,11 @@ static enum recording_status fail(struct reader *r, const char *fmt, ...)
 static enum recording_status read_file_header(struct reader *r)
 {
 	size_t avail = src_fill(&r->in, RECORDING_FILE_HEADER_SIZE);
-	const uint8_t *h = r->in.buf + r->in.start;
 	if (avail == 0 && r->in.f && ferror(r->in.f))
 		return fail(r, "cannot read: %s", strerror(errno));
 	if (avail == 0)
 		return fail(r, "empty file: not a compendium recording");
+	const uint8_t *h = r->in.buf + r->in.start; /* buf may be NULL when empty */
 	if (memcmp(h, RECORDING_MAGIC, avail < 8 ? avail : 8) != 0)
 		return fail(r, "not a compendium recording (bad magic)");
 	if (avail < RECORDING_FILE_HEADER_SIZE)

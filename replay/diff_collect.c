@@ -199,9 +199,21 @@ static void add_exec(struct diff_side *d, const struct event *ev)
 	p->argv = calloc(argc, sizeof(char *));
 	if (!p->argv)
 		return;
-	for (uint32_t i = 0; i < argc; i++)
-		p->argv[i] = norm_dup(ev->exec.argv[i]);
-	p->argc = argc;
+	/* DIFF_NORM_MAX bytes of arguments in all: thousands of execs of 256
+	 * long arguments must not cost gigabytes (the rows cut them anyway) */
+	size_t budget = DIFF_NORM_MAX;
+	uint32_t n = 0;
+	while (n < argc && budget) {
+		char *a = norm_dup(ev->exec.argv[n]);
+		if (!a)
+			break;
+		size_t l = strlen(a);
+		if (l > budget)
+			a[l = budget] = 0;
+		budget -= l;
+		p->argv[n++] = a;
+	}
+	p->argc = n;
 }
 
 static void add_exit(struct diff_side *d, const struct event *ev)

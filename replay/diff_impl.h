@@ -20,7 +20,7 @@ struct diff_proc {
 	uint32_t pid;
 	int32_t parent;       /* index in diff_side.procs; -1: a root */
 	char *path;           /* exec path, normalised; inherited at fork */
-	char **argv;          /* argc strings, normalised */
+	char **argv;          /* argc strings, normalised, DIFF_NORM_MAX bytes in all */
 	uint32_t argc;
 	uint32_t threads;     /* threads it created */
 	bool alive, exited, core_dumped;

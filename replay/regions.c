@@ -14,6 +14,9 @@
 #include <string.h>
 
 #define REGIONS_PAGE 4096ull
+/* A mapped file's path is at most PATH_MAX bytes: a longer one (a hostile
+ * recording's) is cut, so each region costs little whatever the strings. */
+#define REGIONS_MAX_PATH 4096
 
 struct regions {
 	struct region *v;
@@ -145,7 +148,7 @@ static int regions_insert_at(struct regions *r, uint32_t i, const struct region 
 
 	if (rc < 0)
 		return rc;
-	if (g->path && !(path = strdup(g->path)))
+	if (g->path && !(path = strndup(g->path, REGIONS_MAX_PATH)))
 		return -ENOMEM;
 	memmove(r->v + i + 1, r->v + i, (r->n - i) * sizeof(*r->v));
 	r->v[i] = *g;
@@ -281,7 +284,7 @@ int regions_remap(struct regions *r, uint64_t old_addr, uint64_t old_len,
 
 	if (src && src->kind != REGION_HEAP) {
 		g = *src;
-		if (src->path && !(path = strdup(src->path)))
+		if (src->path && !(path = strndup(src->path, REGIONS_MAX_PATH)))
 			return -ENOMEM;
 	}
 	/* old_len 0 duplicates a shared mapping and leaves the old one. */

@@ -26,6 +26,40 @@ static char *dup_str(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* A copy of at most `max` bytes: names kept per process are cut, so a
+ * recording repeating one long string in many execs stays small. */
+static char *dup_cut(const char *s, size_t max)
+{
+	return s ? strndup(s, max) : NULL;
+}
+
+/*
+ * Copies argv keeping at most SUMMARY_ARGV_BYTES bytes in all (the last kept
+ * argument is cut); returns how many were kept in *kept. 256 arguments of
+ * 64 KiB each, repeated by thousands of execs, would otherwise cost
+ * gigabytes for a few kilobytes of recording.
+ */
+static char **dup_argv(const char *const *argv, uint32_t argc, uint32_t *kept)
+{
+	*kept = 0;
+	char **v = calloc(argc, sizeof(char *));
+	if (!v)
+		return NULL;
+	size_t budget = SUMMARY_ARGV_BYTES;
+	uint32_t n = 0;
+	while (n < argc && budget) {
+		const char *a = argv[n] ? argv[n] : "";
+		size_t l = strnlen(a, budget);
+		v[n] = strndup(a, l);
+		if (!v[n])
+			break;
+		budget -= l;
+		n++;
+	}
+	*kept = n;
+	return v;
+}
+
 static uint64_t hash_str(const char *s, uint32_t extra)
 {
 	return util_hash(s, strlen(s), extra);
@@ -373,7 +407,7 @@ static void space_exec(struct summary_space *sp, const char *path)
 {
 	regions_reset(sp->map);
 	free(sp->exe);
-	sp->exe = dup_str(path);
+	sp->exe = dup_cut(path, SUMMARY_ARGV_BYTES);
 	sp->heap_start = sp->map_top = 0;
 }
 
@@ -409,7 +443,7 @@ struct summary_space *summary_spaces_apply(struct summary_spaces *ss, const stru
 		if (sp)
 			space_exec(sp, ev->exec.path);
 		else if ((sp = space_get(ss, ev->pid)) != NULL)
-			sp->exe = dup_str(ev->exec.path);
+			sp->exe = dup_cut(ev->exec.path, SUMMARY_ARGV_BYTES);
 		return sp;
 	case EV_EXIT:
 		if (ev->exit.thread || !(sp = summary_spaces_find(ss, ev->pid)))
@@ -592,17 +626,13 @@ static void add_exec(struct summary *s, const struct event *ev)
 		return;
 	s->procs = p;
 	p = &s->procs[s->nprocs++];
-	*p = (struct summary_proc){ .pid = ev->pid, .path = dup_str(ev->exec.path),
-				    .comm = dup_str(ev->exec.comm), .exec_ts_ns = ev->ts_ns };
+	*p = (struct summary_proc){ .pid = ev->pid,
+				    .path = dup_cut(ev->exec.path, SUMMARY_ARGV_BYTES),
+				    .comm = dup_cut(ev->exec.comm, SUMMARY_ARGV_BYTES),
+				    .exec_ts_ns = ev->ts_ns };
 	uint32_t argc = ev->exec.argc < EVENT_MAX_ARGV ? ev->exec.argc : EVENT_MAX_ARGV;
-	if (argc && ev->exec.argv) {
-		p->argv = calloc(argc, sizeof(char *));
-		if (p->argv) {
-			for (uint32_t i = 0; i < argc; i++)
-				p->argv[i] = dup_str(ev->exec.argv[i] ? ev->exec.argv[i] : "");
-			p->argc = argc;
-		}
-	}
+	if (argc && ev->exec.argv)
+		p->argv = dup_argv(ev->exec.argv, argc, &p->argc);
 }
 
 static void add_exit(struct summary *s, const struct event *ev)
@@ -804,12 +834,12 @@ void summary_add_event(struct summary *s, const struct event *ev)
 			add_exec(s, ev);
 		if (!ev->err && ev->pid == s->root_pid && ev->exec.comm) {
 			free(s->root_comm);
-			s->root_comm = strdup(ev->exec.comm);
+			s->root_comm = strndup(ev->exec.comm, SUMMARY_ARGV_BYTES);
 		}
 		break;
 	case EV_TASK:
 		if (ev->pid == s->root_pid && ev->tid == ev->pid && ev->task.comm && !s->root_comm)
-			s->root_comm = strdup(ev->task.comm);
+			s->root_comm = strndup(ev->task.comm, SUMMARY_ARGV_BYTES);
 		break;
 	case EV_EXIT:
 		add_exit(s, ev);

@@ -65,10 +65,14 @@ struct summary_peer {
 	uint64_t first_ts_ns;
 };
 
+/* Bytes of argv kept per process (and of its path and comm): the FINAL list
+ * and the report show a command line, not a recording's worth of it. */
+#define SUMMARY_ARGV_BYTES 4096
+
 struct summary_proc {
 	uint32_t pid;
-	char *path;          /* of the first exec */
-	char **argv;         /* argc strings */
+	char *path;          /* of the first exec, cut at SUMMARY_ARGV_BYTES */
+	char **argv;         /* argc strings, SUMMARY_ARGV_BYTES in all */
 	uint32_t argc;
 	char *comm;
 	uint64_t exec_ts_ns;

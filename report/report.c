@@ -585,11 +585,15 @@ static void pack_fields(struct report *r, const struct event *ev, enum rtype t)
 		/* argv as one display string: words joined by spaces */
 		struct outbuf a;
 		if (ev->exec.argc && ev->exec.argv && outbuf_init_mem(&a) == 0) {
-			for (uint32_t i = 0; i < ev->exec.argc && i < EVENT_MAX_ARGV; i++) {
+			/* intern() keeps REPORT_MAX_STRING bytes: join no more than
+			 * that (256 arguments of 64 KiB would be 16 MiB an event) */
+			for (uint32_t i = 0; i < ev->exec.argc && i < EVENT_MAX_ARGV &&
+					     a.len <= REPORT_MAX_STRING; i++) {
 				if (i)
 					outbuf_putc(&a, ' ');
 				if (ev->exec.argv[i])
-					outbuf_puts(&a, ev->exec.argv[i]);
+					outbuf_write(&a, ev->exec.argv[i],
+						     strnlen(ev->exec.argv[i], REPORT_MAX_STRING + 1));
 			}
 			a.buf[a.len] = 0;
 			put_str(r, a.buf);

@@ -571,6 +571,51 @@ static void test_truncated_recording(void **state)
 	unlink(pb);
 }
 
+/*
+ * The argv kept per process is bounded (DIFF_NORM_MAX bytes in all): 256
+ * long arguments per exec, in thousands of processes, used to keep 1 MiB
+ * per process. Two sides with the same long command still compare equal.
+ */
+static void test_exec_argv_bounded(void **state)
+{
+	(void)state;
+	char *big = malloc(EVENT_MAX_STRING + 1);
+	assert_non_null(big);
+	memset(big, 'b', EVENT_MAX_STRING);
+	big[EVENT_MAX_STRING] = 0;
+	const char *argv[EVENT_MAX_ARGV];
+	for (int i = 0; i < EVENT_MAX_ARGV; i++)
+		argv[i] = big;
+	struct diff_side *sides[2];
+	for (int k = 0; k < 2; k++) {
+		struct diff_side *d = sides[k] = diff_side_new();
+		assert_non_null(d);
+		struct event_sink s = diff_side_sink(d);
+		struct rec_header h = { .format_major = 1, .mode = REC_MODE_SPAWN, .root_pid = 100,
+					.argv = argv, .argc = 1 };
+		s.header(s.ctx, &h);
+		for (uint32_t pid = 100; pid < 132; pid++)
+			feed_exec(&s, pid, 10 + pid, big, argv, EVENT_MAX_ARGV);
+		assert_int_equal(d->nprocs, 32);
+		for (uint32_t i = 0; i < d->nprocs; i++) {
+			size_t total = 0;
+			for (uint32_t a = 0; a < d->procs[i].argc; a++)
+				total += strlen(d->procs[i].argv[a]);
+			assert_true(d->procs[i].argc >= 1);
+			assert_true(total <= DIFF_NORM_MAX);
+		}
+	}
+	struct diff_opts o;
+	diff_opts_default(&o);
+	struct diff_result r = { 0 };
+	assert_int_equal(diff_compare(sides[0], sides[1], &o, &r), 0);
+	assert_true(diff_equal(&r));
+	diff_result_free(&r);
+	diff_side_free(sides[0]);
+	diff_side_free(sides[1]);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_outputs),
 		cmocka_unit_test(test_latency_percentiles),
 		cmocka_unit_test(test_truncated_recording),
+		cmocka_unit_test(test_exec_argv_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zstd.h>
 
 #include "codec.h"
 #include "fastpb.h"
@@ -577,6 +578,120 @@ static void test_crc32c_known_value(void **state)
 	assert_int_equal(crc32c(crc32c(0, s, 13), s + 13, strlen(s) - 13), crc32c(0, s, strlen(s)));
 }
 
+
+/* ---- hostile records ------------------------------------------------------ */
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A file holding one frame whose content is `recs`: right sizes and CRC. */
+static uint8_t *file_of_records(const struct buf *recs, size_t *len)
+{
+	size_t bound = ZSTD_compressBound(recs->len);
+	uint8_t *f = malloc(RECORDING_FILE_HEADER_SIZE + RECORDING_FRAME_HEADER_SIZE + bound);
+	assert_non_null(f);
+	memset(f, 0, RECORDING_FILE_HEADER_SIZE);
+	memcpy(f, RECORDING_MAGIC, 8);
+	f[8] = RECORDING_MAJOR;
+	uint8_t *h = f + RECORDING_FILE_HEADER_SIZE;
+	size_t c = ZSTD_compress(h + RECORDING_FRAME_HEADER_SIZE, bound, recs->data, recs->len, 1);
+	assert_false(ZSTD_isError(c));
+	memcpy(h, RECORDING_FRAME_MAGIC, 4);
+	put_le32(h + 4, (uint32_t)c);
+	put_le32(h + 8, (uint32_t)recs->len);
+	put_le32(h + 12, crc32c(crc32c(0, h, 12), h + RECORDING_FRAME_HEADER_SIZE, c));
+	*len = RECORDING_FILE_HEADER_SIZE + RECORDING_FRAME_HEADER_SIZE + c;
+	return f;
+}
+
+static void put_string_def(struct buf *out, const void *p, size_t n)
+{
+	Compendium__Record r = COMPENDIUM__RECORD__INIT;
+	r.rec_case = COMPENDIUM__RECORD__REC_STRING_DEF;
+	r.string_def.data = (uint8_t *)p;
+	r.string_def.len = n;
+	assert_int_equal(codec_put_record(out, &r), 0);
+}
+
+struct longest {
+	size_t max_len, events;
+	uint32_t nargs;
+};
+
+static void longest_event(void *ctx, const struct event *ev)
+{
+	struct longest *l = ctx;
+	l->events++;
+	if (ev->kind == EV_EXEC) {
+		for (uint32_t i = 0; i < ev->exec.argc; i++)
+			if (ev->exec.argv[i] && strlen(ev->exec.argv[i]) > l->max_len)
+				l->max_len = strlen(ev->exec.argv[i]);
+		if (ev->exec.path && strlen(ev->exec.path) > l->max_len)
+			l->max_len = strlen(ev->exec.path);
+	}
+	if (ev->kind == EV_SYSCALL)
+		l->nargs = ev->syscall.nargs;
+}
+
+/*
+ * A string longer than EVENT_MAX_STRING (which the writer never makes) is
+ * cut by the reader: 256 references to one 1 MiB string in an exec must not
+ * hand the sinks 256 MiB. An empty string_def and a raw syscall without
+ * arguments (protobuf-c gives NULL data for both) read fine: both used to
+ * pass NULL to memcpy (UBSan).
+ */
+static void test_hostile_strings_are_bounded(void **state)
+{
+	(void)state;
+	struct buf recs = { 0 };
+	size_t big = 1u << 20;
+	char *s = malloc(big);
+	assert_non_null(s);
+	memset(s, 'A', big);
+	put_string_def(&recs, "", 0);     /* id 1: empty */
+	put_string_def(&recs, s, big);    /* id 2: 1 MiB */
+	free(s);
+	uint32_t ids[EVENT_MAX_ARGV];
+	for (int i = 0; i < EVENT_MAX_ARGV; i++)
+		ids[i] = 2;
+	Compendium__Exec ex = COMPENDIUM__EXEC__INIT;
+	ex.has_path = 1;
+	ex.path = 2;
+	ex.n_argv = EVENT_MAX_ARGV;
+	ex.argv = ids;
+	Compendium__Event pe = COMPENDIUM__EVENT__INIT;
+	pe.kind_case = COMPENDIUM__EVENT__KIND_EXEC;
+	pe.exec = &ex;
+	pe.has_tid = 1;
+	pe.tid = 7;
+	Compendium__Record r = COMPENDIUM__RECORD__INIT;
+	r.rec_case = COMPENDIUM__RECORD__REC_EVENT;
+	r.event = &pe;
+	assert_int_equal(codec_put_record(&recs, &r), 0);
+	Compendium__Syscall sc = COMPENDIUM__SYSCALL__INIT; /* no args */
+	Compendium__Event pe2 = COMPENDIUM__EVENT__INIT;
+	pe2.kind_case = COMPENDIUM__EVENT__KIND_SYSCALL_RAW;
+	pe2.syscall_raw = &sc;
+	r.event = &pe2;
+	assert_int_equal(codec_put_record(&recs, &r), 0);
+
+	size_t len;
+	uint8_t *f = file_of_records(&recs, &len);
+	struct longest l = { 0 };
+	struct event_sink sink = { .ctx = &l, .event = longest_event };
+	struct recording_read_result res;
+	recording_read_mem(f, len, &sink, &res);
+	assert_int_equal(l.events, 2);
+	assert_int_equal(l.max_len, EVENT_MAX_STRING);
+	assert_int_equal(l.nargs, 0);
+	assert_int_equal(res.integrity.corrupt_frames, 0);
+	free(f);
+	buf_free(&recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_overwrite),
 		cmocka_unit_test(test_fast_codec_matches_protobuf_c),
 		cmocka_unit_test(test_crc32c_known_value),
+		cmocka_unit_test(test_hostile_strings_are_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

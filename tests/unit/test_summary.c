@@ -389,6 +389,48 @@ static void test_latency_final(void **state)
 	summary_free(s);
 }
 
+/*
+ * Process names are kept within SUMMARY_ARGV_BYTES: an exec of 256
+ * arguments of 64 KiB (a recording can reference one long string 256 times
+ * in a few bytes) used to keep 16 MiB per process, 64 GiB for 4096 of them.
+ */
+static void test_exec_strings_bounded(void **state)
+{
+	(void)state;
+	struct summary *s = fresh();
+	char *big = malloc(EVENT_MAX_STRING + 1);
+	assert_non_null(big);
+	memset(big, 'a', EVENT_MAX_STRING);
+	big[EVENT_MAX_STRING] = 0;
+	const char *argv[EVENT_MAX_ARGV];
+	for (int i = 0; i < EVENT_MAX_ARGV; i++)
+		argv[i] = big;
+	for (uint32_t pid = 200; pid < 264; pid++) {
+		struct event e = ev_(EV_EXEC, 1, pid, 59);
+		e.exec = (struct ev_exec){ .path = big, .argv = argv, .argc = EVENT_MAX_ARGV,
+					   .comm = big };
+		summary_add_event(s, &e);
+	}
+	assert_int_equal(s->nprocs, 64);
+	for (uint32_t i = 0; i < s->nprocs; i++) {
+		const struct summary_proc *p = &s->procs[i];
+		size_t total = 0;
+		for (uint32_t k = 0; k < p->argc; k++)
+			total += strlen(p->argv[k]);
+		assert_true(p->argc >= 1);
+		assert_true(total <= SUMMARY_ARGV_BYTES);
+		assert_true(strlen(p->path) <= SUMMARY_ARGV_BYTES);
+		assert_true(strlen(p->comm) <= SUMMARY_ARGV_BYTES);
+	}
+	struct outbuf o;
+	outbuf_init_mem(&o);
+	struct final_opts fo = { .all = true };
+	final_print(&o, s, &fo);
+	outbuf_free(&o);
+	summary_free(s);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_faults_by_region),
 		cmocka_unit_test(test_latency_final),
+		cmocka_unit_test(test_exec_strings_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
