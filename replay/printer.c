@@ -22,6 +22,7 @@
 #include "escape.h"
 #include "format.h"
 #include "noise.h"
+#include "regions.h"
 #include "reorder.h"
 #include "summary.h"
 
@@ -231,11 +232,18 @@ static void put_size(struct outbuf *o, uint64_t bytes)
 	outbuf_write(o, b, n);
 }
 
+/* Ranges and sizes as the kernel maps them: whole pages (the seed shows
+ * 7f8a12345000-7f8a12347000, not the length the program asked for). */
+static uint64_t mapped_len(uint64_t addr, uint64_t len)
+{
+	return regions_page_end(addr, len) - addr;
+}
+
 static void put_range(struct outbuf *o, uint64_t addr, uint64_t len)
 {
 	outbuf_hex(o, addr);
 	outbuf_putc(o, '-');
-	outbuf_hex(o, addr + len);
+	outbuf_hex(o, addr + mapped_len(addr, len));
 }
 
 static void put_err(struct outbuf *o, uint32_t err)
@@ -819,7 +827,7 @@ static void body(struct printer *p, const struct event *ev)
 		outbuf_putc(o, ' ');
 		outbuf_puts(o, fmt_prot(b, ev->mmap.prot));
 		outbuf_putc(o, ' ');
-		put_size(o, ev->mmap.len);
+		put_size(o, mapped_len(ev->mmap.addr, ev->mmap.len));
 		outbuf_putc(o, ' ');
 		if (ev->mmap.path)
 			escape_term(o, ev->mmap.path);
@@ -834,7 +842,7 @@ static void body(struct printer *p, const struct event *ev)
 		outbuf_puts(o, "munmap ");
 		put_range(o, ev->munmap.addr, ev->munmap.len);
 		outbuf_putc(o, ' ');
-		put_size(o, ev->munmap.len);
+		put_size(o, mapped_len(ev->munmap.addr, ev->munmap.len));
 		break;
 	case EV_MREMAP:
 		outbuf_puts(o, "mremap ");
@@ -842,7 +850,7 @@ static void body(struct printer *p, const struct event *ev)
 		outbuf_puts(o, " → ");
 		put_range(o, ev->mremap.new_addr, ev->mremap.new_len);
 		outbuf_putc(o, ' ');
-		put_size(o, ev->mremap.new_len);
+		put_size(o, mapped_len(ev->mremap.new_addr, ev->mremap.new_len));
 		break;
 	case EV_MPROTECT:
 		outbuf_puts(o, "mprotect ");

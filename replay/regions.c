@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REGIONS_PAGE 4096ull
 /* A mapped file's path is at most PATH_MAX bytes: a longer one (a hostile
  * recording's) is cut, so each region costs little whatever the strings. */
 #define REGIONS_MAX_PATH 4096
@@ -91,12 +90,7 @@ static bool regions_range(uint64_t addr, uint64_t len, uint64_t *start, uint64_t
 	if (len == 0)
 		return false;
 	*start = addr & ~(REGIONS_PAGE - 1);
-	uint64_t e = addr + len;
-	if (e < addr || e > UINT64_MAX - REGIONS_PAGE)
-		e = UINT64_MAX & ~(REGIONS_PAGE - 1);
-	else
-		e = (e + REGIONS_PAGE - 1) & ~(REGIONS_PAGE - 1);
-	*end = e;
+	*end = regions_page_end(addr, len);
 	return *end > *start;
 }
 

@@ -17,6 +17,20 @@
 
 struct regions;
 
+/* The kernel maps whole pages: lengths are rounded up to this. x86-64's
+ * page size, the only ABI compendium records. */
+#define REGIONS_PAGE 4096ull
+
+/* addr + len rounded up to a page, as the kernel maps it (no overflow). */
+static inline uint64_t regions_page_end(uint64_t addr, uint64_t len)
+{
+	uint64_t e = addr + len;
+
+	if (e < addr || e > UINT64_MAX - REGIONS_PAGE)
+		return UINT64_MAX & ~(REGIONS_PAGE - 1);
+	return (e + REGIONS_PAGE - 1) & ~(REGIONS_PAGE - 1);
+}
+
 enum region_kind { REGION_ANON = 0, REGION_FILE, REGION_HEAP, REGION_STACK, REGION_OTHER };
 
 struct region {

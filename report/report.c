@@ -685,22 +685,22 @@ static void pack_fields(struct report *r, const struct event *ev, enum rtype t)
 	case EV_MMAP:
 		put_str(r, ev->mmap.path);
 		put_varint(o, ev->mmap.addr);
-		put_varint(o, ev->mmap.len);
+		put_varint(o, regions_page_end(ev->mmap.addr, ev->mmap.len) - ev->mmap.addr); /* whole pages, as mapped */
 		put_varint(o, ev->mmap.prot & 7);
 		break;
 	case EV_MUNMAP:
 		put_varint(o, ev->munmap.addr);
-		put_varint(o, ev->munmap.len);
+		put_varint(o, regions_page_end(ev->munmap.addr, ev->munmap.len) - ev->munmap.addr); /* whole pages, as mapped */
 		break;
 	case EV_MREMAP:
 		put_varint(o, ev->mremap.old_addr);
-		put_varint(o, ev->mremap.old_len);
+		put_varint(o, regions_page_end(ev->mremap.old_addr, ev->mremap.old_len) - ev->mremap.old_addr); /* whole pages, as mapped */
 		put_varint(o, ev->mremap.new_addr);
-		put_varint(o, ev->mremap.new_len);
+		put_varint(o, regions_page_end(ev->mremap.new_addr, ev->mremap.new_len) - ev->mremap.new_addr); /* whole pages, as mapped */
 		break;
 	case EV_MPROTECT:
 		put_varint(o, ev->mprotect.addr);
-		put_varint(o, ev->mprotect.len);
+		put_varint(o, regions_page_end(ev->mprotect.addr, ev->mprotect.len) - ev->mprotect.addr); /* whole pages, as mapped */
 		put_varint(o, ev->mprotect.prot & 7);
 		break;
 	case EV_FAULT:

@@ -108,6 +108,25 @@ static void test_seed_example(void **state)
 		"[+0.340s] exit 0\n");
 }
 
+/* The kernel maps whole pages: a 53,072-byte mmap is 13 pages, 52.0 KB. */
+static void test_mappings_in_whole_pages(void **state)
+{
+	(void)state;
+	struct printer_opts o = { 0 };
+	struct run r = start(&o, 100);
+	struct event e = ev_(EV_MMAP, 1, 100, 9);
+	e.mmap = (struct ev_mmap){ .addr = 0x7f47988d5000ull, .len = 53072,
+				   .prot = PROT_READ | PROT_WRITE, .fd = -1 };
+	put(&r, e);
+	e = ev_(EV_MUNMAP, 2, 100, 11);
+	e.munmap = (struct ev_range){ .addr = 0x7f47988e2000ull, .len = 43303 };
+	put(&r, e);
+	assert_string_equal(finish(&r),
+		"compendium: tracing curl -s https://example.com\n"
+		"[+0.001s] mmap 7f47988d5000-7f47988e2000 rw-  52.0 KB anon\n"
+		"[+0.002s] munmap 7f47988e2000-7f47988ed000  44.0 KB\n");
+}
+
 static void test_all_shows_noise(void **state)
 {
 	(void)state;
@@ -441,6 +460,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seed_example),
+		cmocka_unit_test(test_mappings_in_whole_pages),
 		cmocka_unit_test(test_all_shows_noise),
 		cmocka_unit_test(test_fold_and_pid_tag),
 		cmocka_unit_test(test_escaping),
