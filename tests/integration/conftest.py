@@ -33,6 +33,29 @@ def run(args, timeout=60, **kw):
                           timeout=timeout, **kw)
 
 
+def run_on_pty(args, stream, env, timeout=60):
+    """Runs compendium with `stream` ("stdout" or "stderr") on a new
+    pseudo-terminal (the other discarded); returns the bytes written there."""
+    import pty
+    master, slave = pty.openpty()
+    other = {"stdout": "stderr", "stderr": "stdout"}[stream]
+    p = subprocess.Popen([COMPENDIUM] + list(args), env=env,
+                         **{stream: slave, other: subprocess.DEVNULL})
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            b = os.read(master, 65536)
+        except OSError:  # EIO: every writer closed the pty
+            break
+        if not b:
+            break
+        chunks.append(b)
+    p.wait(timeout=timeout)
+    os.close(master)
+    return b"".join(chunks)
+
+
 def show_json(path, *extra):
     """Records of a recording as dicts: header, events..., trailer, end."""
     p = subprocess.run([COMPENDIUM, "show", "--json", *extra, str(path)],

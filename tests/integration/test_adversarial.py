@@ -4,7 +4,6 @@ tests/workloads/adv_*.c. Each run checks that compendium exits with the
 tracee's status, the recording reads back complete, the traced program
 behaves as it does untraced, and the facts that are defined are exact.
 """
-import os
 import subprocess
 
 import pytest

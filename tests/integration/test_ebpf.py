@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import COMPENDIUM, run, workload
+from conftest import run, workload
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="needs root: loading BPF programs (CAP_BPF, CAP_PERFMON)")

@@ -2,7 +2,6 @@
 operations, dup2 attribution, and shell redirections, through
 `compendium record` + `compendium show --json`."""
 import os
-import stat
 import tempfile
 
 from conftest import workload

@@ -4,7 +4,7 @@ options of sources this build does not have."""
 import os
 import subprocess
 
-from conftest import COMPENDIUM, run, show_json, workload
+from conftest import COMPENDIUM, run, run_on_pty, show_json, workload
 
 
 def live(args, **kw):
@@ -94,25 +94,8 @@ def test_usage():
 
 
 def test_no_color_on_terminal():
-    import pty
-
     def on_pty(env):
-        master, slave = pty.openpty()
-        p = subprocess.Popen([COMPENDIUM, "--", "/bin/true"], stdout=subprocess.DEVNULL,
-                             stderr=slave, env=env)
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                b = os.read(master, 65536)
-            except OSError:
-                break
-            if not b:
-                break
-            chunks.append(b)
-        p.wait(timeout=60)
-        os.close(master)
-        return b"".join(chunks)
+        return run_on_pty(["--", "/bin/true"], "stderr", env)
 
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     assert b"\x1b[" in on_pty(env)

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import COMPENDIUM, run, workload
+from conftest import COMPENDIUM, run, run_on_pty, workload
 
 
 def show(path, *opts, **kw):
@@ -196,26 +196,10 @@ def test_closed_pipe_is_quiet(golden):
 
 
 def test_color_only_on_a_terminal(golden):
-    import pty
     rec, d = golden
 
     def on_pty(env):
-        master, slave = pty.openpty()
-        p = subprocess.Popen([COMPENDIUM, "show", str(rec.path)], stdout=slave,
-                             stderr=subprocess.DEVNULL, env=env)
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                b = os.read(master, 65536)
-            except OSError:
-                break
-            if not b:
-                break
-            chunks.append(b)
-        p.wait(timeout=30)
-        os.close(master)
-        return b"".join(chunks)
+        return run_on_pty(["show", str(rec.path)], "stdout", env, timeout=30)
 
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     assert b"\x1b[" in on_pty(env)
