@@ -1032,8 +1032,10 @@ static void cards(struct page *p)
 			 (unsigned long long)s->faults_anon);
 		row(o, &fr, "Minor faults", a, b);
 		snprintf(a, sizeof(a), "%llu", (unsigned long long)s->faults_file);
-		snprintf(b, sizeof(b), "other %llu", (unsigned long long)s->faults_other);
+		snprintf(b, sizeof(b), "stack %llu, other %llu", (unsigned long long)s->faults_stack,
+			 (unsigned long long)s->faults_other);
 		row(o, &fr, "File-backed", a, b);
+		row(o, &fr, "Resident growth", fmt_bytes(b, s->resident_peak), "peak");
 		outbuf_puts(o, "]}");
 	}
 	if (s->src_sched || s->sched_count) {
