@@ -2,6 +2,8 @@
 #include "record/bpfutil.h"
 
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -52,4 +54,15 @@ size_t bpfutil_ringbuf_size(size_t want, size_t dflt)
 	while (n < want)
 		n <<= 1;
 	return n;
+}
+
+void bpfutil_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
 }

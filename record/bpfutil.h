@@ -23,4 +23,9 @@ void bpfutil_detach_all(struct bpf_object_skeleton *s);
  * rounded up to a power of two of at least one page. */
 size_t bpfutil_ringbuf_size(size_t want, size_t dflt);
 
+/* Writes why a BPF source could not start into why[whylen] (both may be
+ * NULL / 0: the caller does not want to know). */
+void bpfutil_why(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -337,17 +337,6 @@ static bool ebpf_has_tracepoint(const struct btf *vmlinux, const char *name)
 	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0;
 }
 
-static void ebpf_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static const char *ebpf_fix(int err)
 {
 	if (err == EPERM || err == EACCES)
@@ -413,12 +402,12 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	libbpf_set_print(ebpf_libbpf_print);
 
 	if (!emit.fn) {
-		ebpf_why(why, whylen, "eBPF unavailable: no event callback");
+		bpfutil_why(why, whylen, "eBPF unavailable: no event callback");
 		return NULL;
 	}
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux) {
-		ebpf_why(why, whylen,
+		bpfutil_why(why, whylen,
 			 "eBPF unavailable: kernel BTF (/sys/kernel/btf/vmlinux): %s — "
 			 "use a kernel built with CONFIG_DEBUG_INFO_BTF=y",
 			 strerror(errno));
@@ -428,7 +417,7 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		btf__free(vmlinux);
-		ebpf_why(why, whylen, "eBPF unavailable: out of memory");
+		bpfutil_why(why, whylen, "eBPF unavailable: out of memory");
 		return NULL;
 	}
 	s->emit = emit;
@@ -440,7 +429,7 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	if (!s->skel) {
 		err = errno;
 		btf__free(vmlinux);
-		ebpf_why(why, whylen, "eBPF unavailable: opening the BPF object: %s — %s",
+		bpfutil_why(why, whylen, "eBPF unavailable: opening the BPF object: %s — %s",
 			 strerror(err), ebpf_fix(err));
 		free(s);
 		return NULL;
@@ -448,7 +437,7 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	missing = ebpf_select_programs(s, vmlinux);
 	btf__free(vmlinux);
 	if (missing) {
-		ebpf_why(why, whylen,
+		bpfutil_why(why, whylen,
 			 "eBPF unavailable: the kernel has no %s tracepoint — use Linux 5.5 or later "
 			 "with CONFIG_DEBUG_INFO_BTF=y", missing);
 		ebpf_free(s);
@@ -462,14 +451,14 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	if (!err)
 		err = latency__load(s->skel);
 	if (err) {
-		ebpf_why(why, whylen, "eBPF unavailable: loading BPF programs: %s — %s",
+		bpfutil_why(why, whylen, "eBPF unavailable: loading BPF programs: %s — %s",
 			 strerror(-err), ebpf_fix(-err));
 		ebpf_free(s);
 		return NULL;
 	}
 	err = latency__attach(s->skel);
 	if (err) {
-		ebpf_why(why, whylen, "eBPF unavailable: attaching to tracepoints: %s — %s",
+		bpfutil_why(why, whylen, "eBPF unavailable: attaching to tracepoints: %s — %s",
 			 strerror(-err), ebpf_fix(-err));
 		ebpf_free(s);
 		return NULL;
@@ -477,7 +466,7 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), ebpf_on_record, s, NULL);
 	if (!s->rb) {
 		err = errno;
-		ebpf_why(why, whylen, "eBPF unavailable: ring buffer: %s — %s", strerror(err),
+		bpfutil_why(why, whylen, "eBPF unavailable: ring buffer: %s — %s", strerror(err),
 			 ebpf_fix(err));
 		ebpf_free(s);
 		return NULL;
@@ -488,7 +477,7 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	else
 		err = -err;
 	if (err) {
-		ebpf_why(why, whylen, "eBPF unavailable: reader thread: %s", strerror(err));
+		bpfutil_why(why, whylen, "eBPF unavailable: reader thread: %s", strerror(err));
 		ebpf_free(s);
 		return NULL;
 	}

@@ -161,17 +161,6 @@ static int fastpath_libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void fastpath_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static uint64_t fastpath_rel(const struct fastpath *f, uint64_t mono)
 {
 	return mono > f->base_ns ? mono - f->base_ns : 0;
@@ -401,11 +390,11 @@ struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t w
 	int err;
 
 	if (!o->on_call || !o->lock) {
-		fastpath_why(why, whylen, "fast path unavailable: no engine callback");
+		bpfutil_why(why, whylen, "fast path unavailable: no engine callback");
 		return NULL;
 	}
 	if (!fastpath_privileged()) {
-		fastpath_why(why, whylen, "eBPF unavailable: needs CAP_BPF and CAP_PERFMON — %s",
+		bpfutil_why(why, whylen, "eBPF unavailable: needs CAP_BPF and CAP_PERFMON — %s",
 			     FASTPATH_FIX_PRIV);
 		return NULL;
 	}
@@ -413,7 +402,7 @@ struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t w
 	libbpf_set_print(fastpath_libbpf_print);
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		fastpath_why(why, whylen, "fast path unavailable: out of memory");
+		bpfutil_why(why, whylen, "fast path unavailable: out of memory");
 		return NULL;
 	}
 	f->epfd = f->wake_fd = -1;
@@ -426,7 +415,7 @@ struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t w
 	f->skel = iofast__open();
 	if (!f->skel) {
 		err = errno;
-		fastpath_why(why, whylen, "eBPF unavailable: opening the BPF object: %s",
+		bpfutil_why(why, whylen, "eBPF unavailable: opening the BPF object: %s",
 			     strerror(err));
 		free(f);
 		return NULL;
@@ -437,7 +426,7 @@ struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t w
 	if (!err)
 		err = iofast__load(f->skel);
 	if (err) {
-		fastpath_why(why, whylen, "eBPF unavailable: loading the I/O programs: %s — %s",
+		bpfutil_why(why, whylen, "eBPF unavailable: loading the I/O programs: %s — %s",
 			     strerror(-err), err == -EPERM ? FASTPATH_FIX_PRIV
 							   : "run with -v to see libbpf's messages");
 		fastpath_free(f);
@@ -447,14 +436,14 @@ struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t w
 	if (!err)
 		err = iofast__attach(f->skel);
 	if (err) {
-		fastpath_why(why, whylen, "eBPF unavailable: attaching the I/O programs: %s",
+		bpfutil_why(why, whylen, "eBPF unavailable: attaching the I/O programs: %s",
 			     strerror(-err));
 		fastpath_free(f);
 		return NULL;
 	}
 	err = pthread_create(&f->reader, NULL, fastpath_reader, f);
 	if (err) {
-		fastpath_why(why, whylen, "fast path unavailable: reader thread: %s", strerror(err));
+		bpfutil_why(why, whylen, "fast path unavailable: reader thread: %s", strerror(err));
 		fastpath_free(f);
 		return NULL;
 	}

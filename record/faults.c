@@ -354,13 +354,7 @@ static int fl_task_open(struct faults *f, pid_t tid, struct fl_task **out)
 	if (rc == 0 && ioctl(t->fd, PERF_EVENT_IOC_ENABLE, 0) != 0)
 		rc = -errno;
 	if (rc != 0) {
-		if (t->pg) {
-			munmap(t->pg, (1 + (size_t)t->pages) * f->page);
-			atomic_fetch_sub(&f->mapped_pages, t->pages);
-		}
-		if (t->fd >= 0)
-			close(t->fd);
-		free(t);
+		fl_task_free(f, t);
 		return rc;
 	}
 	*out = t;
