@@ -29,10 +29,11 @@ def key(c):
     temporary name that diff normalises, e.g. .../pytest-N/test_fooXXXXXX)
     is shown as WORK."""
     subject = c["subject"]
-    if "/work/" in subject:
-        subject = "WORK/" + subject.split("/work/", 1)[1]
-    elif subject.endswith("/workloads/diff_wl"):
-        subject = "DIFF_WL"  # the build folder may itself look temporary (CI)
+    if subject.endswith("/workloads/diff_wl"):
+        # the build folder may itself look temporary, or hold "/work/" (CI)
+        subject = "DIFF_WL"
+    elif "/pytest-N/" in subject and "/work/" in subject:
+        subject = "WORK/" + subject.rsplit("/work/", 1)[1]
     return (c["section"], c["change"], subject, c["metric"])
 
 
