@@ -43,6 +43,21 @@ void bpfutil_detach_all(struct bpf_object_skeleton *s)
 	free(t);
 }
 
+static bool bpfutil_verbose;
+
+static int bpfutil_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!bpfutil_verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void bpfutil_libbpf_messages(bool on)
+{
+	bpfutil_verbose = on;
+	libbpf_set_print(bpfutil_print);
+}
+
 size_t bpfutil_ringbuf_size(size_t want, size_t dflt)
 {
 	size_t n = (size_t)sysconf(_SC_PAGESIZE);

@@ -1,6 +1,6 @@
 /*
  * bpfutil.h - what the two BPF users (ebpf.c, fastpath.c) share: sizing a
- * ring buffer and detaching a skeleton's programs.
+ * ring buffer, detaching a skeleton's programs, libbpf's messages.
  *
  * Detaching:
  * Releasing a link to a tracepoint may wait for an RCU grace period (several
@@ -11,6 +11,7 @@
 #ifndef COMPENDIUM_BPFUTIL_H
 #define COMPENDIUM_BPFUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct bpf_object_skeleton;
@@ -22,6 +23,11 @@ void bpfutil_detach_all(struct bpf_object_skeleton *s);
 /* A ring buffer size the kernel accepts: `want` (0: `dflt`), at most 1 GiB,
  * rounded up to a power of two of at least one page. */
 size_t bpfutil_ringbuf_size(size_t want, size_t dflt);
+
+/* libbpf's message callback is process-wide: one for both sources, set
+ * once before any BPF object is opened. `on` (compendium's -v): libbpf's
+ * warnings and errors to stderr; else nothing. */
+void bpfutil_libbpf_messages(bool on);
 
 /* Writes why a BPF source could not start into why[whylen] (both may be
  * NULL / 0: the caller does not want to know). */

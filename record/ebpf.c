@@ -58,15 +58,6 @@ struct ebpf_source {
 	char notes[EBPF_MAX_NOTES][160];
 };
 
-static bool ebpf_verbose;
-
-static int ebpf_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!ebpf_verbose || level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 void ebpf_opts_init(struct ebpf_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -329,12 +320,45 @@ static void ebpf_stop(void *ctx)
 
 /* ---- construction ----------------------------------------------------------- */
 
-static bool ebpf_has_tracepoint(const struct btf *vmlinux, const char *name)
-{
-	char type[128];
+/*
+ * Which tracepoints this kernel has. tracefs answers with one access() per
+ * name; the kernel's BTF (5.5 MB to read and parse, ~15 ms here, and libbpf
+ * parses it again on load) is read only when tracefs is not mounted. Every
+ * tracepoint used here is a TRACE_EVENT, so it has a tracefs entry.
+ */
+struct ebpf_tracepoints {
+	const char *events; /* tracefs events folder, or NULL */
+	struct btf *btf;    /* else the kernel's BTF */
+};
 
-	snprintf(type, sizeof(type), "btf_trace_%s", name);
-	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0;
+static int ebpf_tracepoints_open(struct ebpf_tracepoints *tp)
+{
+	static const char *const folders[] = {
+		"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events",
+	};
+
+	tp->btf = NULL;
+	for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
+		tp->events = folders[i];
+		if (access(tp->events, X_OK) == 0 && access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+			return 0;
+	}
+	tp->events = NULL;
+	tp->btf = btf__load_vmlinux_btf();
+	return tp->btf ? 0 : -1;
+}
+
+static bool ebpf_has_tracepoint(const struct ebpf_tracepoints *tp, const char *group,
+				const char *name)
+{
+	char path[256];
+
+	if (tp->events) {
+		snprintf(path, sizeof(path), "%s/%s/%s", tp->events, group, name);
+		return access(path, F_OK) == 0;
+	}
+	snprintf(path, sizeof(path), "btf_trace_%s", name);
+	return btf__find_by_name_kind(tp->btf, path, BTF_KIND_TYPEDEF) >= 0;
 }
 
 static const char *ebpf_fix(int err)
@@ -349,7 +373,8 @@ static const char *ebpf_fix(int err)
  * name of a missing tracepoint without which the source cannot work, or
  * NULL.
  */
-static const char *ebpf_select_programs(struct ebpf_source *s, const struct btf *vmlinux)
+static const char *ebpf_select_programs(struct ebpf_source *s,
+					const struct ebpf_tracepoints *tp)
 {
 	static const char *const required[] = {
 		"sched_wakeup", "sched_wakeup_new", "sched_switch", "sched_process_fork",
@@ -359,15 +384,15 @@ static const char *ebpf_select_programs(struct ebpf_source *s, const struct btf 
 	bool io_start, insert, issue, complete, wb;
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (!ebpf_has_tracepoint(vmlinux, required[i]))
+		if (!ebpf_has_tracepoint(tp, "sched", required[i]))
 			return required[i];
-	if (!ebpf_has_tracepoint(vmlinux, "sched_process_exec"))
+	if (!ebpf_has_tracepoint(tp, "sched", "sched_process_exec"))
 		bpf_program__set_autoload(k->progs.lat_exec, false);
 
-	io_start = ebpf_has_tracepoint(vmlinux, "block_io_start");
-	insert = ebpf_has_tracepoint(vmlinux, "block_rq_insert");
-	issue = ebpf_has_tracepoint(vmlinux, "block_rq_issue");
-	complete = ebpf_has_tracepoint(vmlinux, "block_rq_complete");
+	io_start = ebpf_has_tracepoint(tp, "block", "block_io_start");
+	insert = ebpf_has_tracepoint(tp, "block", "block_rq_insert");
+	issue = ebpf_has_tracepoint(tp, "block", "block_rq_issue");
+	complete = ebpf_has_tracepoint(tp, "block", "block_rq_complete");
 	bpf_program__set_autoload(k->progs.lat_io_start, io_start);
 	bpf_program__set_autoload(k->progs.lat_rq_insert, !io_start && insert);
 	bpf_program__set_autoload(k->progs.lat_rq_issue, issue);
@@ -380,7 +405,8 @@ static const char *ebpf_select_programs(struct ebpf_source *s, const struct btf 
 			     "block I/O latency is off");
 		io_start = false;
 	}
-	wb = complete && issue && ebpf_has_tracepoint(vmlinux, "writeback_mark_inode_dirty");
+	wb = complete && issue && ebpf_has_tracepoint(tp, "writeback",
+								 "writeback_mark_inode_dirty");
 	if (!wb) {
 		bpf_program__set_autoload(k->progs.lat_inode_dirty, false);
 		if (complete && issue)
@@ -394,19 +420,15 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 			       char *why, size_t whylen)
 {
 	struct ebpf_source *s;
-	struct btf *vmlinux;
+	struct ebpf_tracepoints tp;
 	const char *missing;
 	int err;
-
-	ebpf_verbose = o->verbose;
-	libbpf_set_print(ebpf_libbpf_print);
 
 	if (!emit.fn) {
 		bpfutil_why(why, whylen, "eBPF unavailable: no event callback");
 		return NULL;
 	}
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
+	if (ebpf_tracepoints_open(&tp)) {
 		bpfutil_why(why, whylen,
 			 "eBPF unavailable: kernel BTF (/sys/kernel/btf/vmlinux): %s — "
 			 "use a kernel built with CONFIG_DEBUG_INFO_BTF=y",
@@ -416,7 +438,7 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		btf__free(vmlinux);
+		btf__free(tp.btf);
 		bpfutil_why(why, whylen, "eBPF unavailable: out of memory");
 		return NULL;
 	}
@@ -428,14 +450,14 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 	s->skel = latency__open();
 	if (!s->skel) {
 		err = errno;
-		btf__free(vmlinux);
+		btf__free(tp.btf);
 		bpfutil_why(why, whylen, "eBPF unavailable: opening the BPF object: %s — %s",
 			 strerror(err), ebpf_fix(err));
 		free(s);
 		return NULL;
 	}
-	missing = ebpf_select_programs(s, vmlinux);
-	btf__free(vmlinux);
+	missing = ebpf_select_programs(s, &tp);
+	btf__free(tp.btf);
 	if (missing) {
 		bpfutil_why(why, whylen,
 			 "eBPF unavailable: the kernel has no %s tracepoint — use Linux 5.5 or later "

@@ -40,10 +40,9 @@ struct ebpf_opts {
 	uint64_t sched_threshold_ns; /* waits >= this become EV_SCHED; 0: all */
 	size_t ringbuf_bytes;        /* rounded up to a power of two >= 1 page;
 					0: default (4 MiB) */
-	bool verbose;                /* libbpf's own messages to stderr */
 };
 
-/* Fills the defaults: threshold 10 us, default ring buffer, base 0, quiet. */
+/* Fills the defaults: threshold 10 us, default ring buffer, base 0. */
 void ebpf_opts_init(struct ebpf_opts *o);
 
 /*
@@ -61,8 +60,7 @@ void ebpf_opts_init(struct ebpf_opts *o);
  * detaches, drains the ring buffer, emits the EV_HIST / EV_LOSS / EV_NOTE
  * events, joins the reader thread and frees everything.
  *
- * libbpf's message callback is process-wide: this sets it (quiet unless
- * `verbose`).
+ * libbpf's messages: bpfutil_libbpf_messages().
  */
 struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emit,
 			       char *why, size_t whylen);

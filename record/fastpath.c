@@ -152,15 +152,6 @@ bool fastpath_owns(int32_t nr)
 	return false;
 }
 
-static bool fastpath_verbose;
-
-static int fastpath_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!fastpath_verbose || level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 static uint64_t fastpath_rel(const struct fastpath *f, uint64_t mono)
 {
 	return mono > f->base_ns ? mono - f->base_ns : 0;
@@ -398,8 +389,6 @@ struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t w
 			     FASTPATH_FIX_PRIV);
 		return NULL;
 	}
-	fastpath_verbose = o->verbose;
-	libbpf_set_print(fastpath_libbpf_print);
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		bpfutil_why(why, whylen, "fast path unavailable: out of memory");

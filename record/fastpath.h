@@ -46,7 +46,6 @@ struct fastpath_opts {
 	pthread_mutex_t *lock;  /* the engine's state lock (see above) */
 	fastpath_call_fn on_call;
 	void *ctx;
-	bool verbose;           /* libbpf's own messages to stderr */
 };
 
 struct fastpath;

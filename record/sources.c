@@ -14,8 +14,11 @@
  * the seccomp filter and eBPF can load; the header says why it is off
  * otherwise.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "record/bpfutil.h"
 
 #include "record/ebpf.h"
 #include "record/engine.h"
@@ -27,9 +30,9 @@ static void sources_emit(void *ctx, const struct event *ev)
 	engine_emit(ctx, ev);
 }
 
-static void sources_add(struct engine *e, const char *name, struct source *s)
+static void sources_set(struct engine *e, unsigned slot, const char *name, struct source *s)
 {
-	struct engine_source *es = &e->src[e->nsrc++];
+	struct engine_source *es = &e->src[slot];
 
 	es->name = name;
 	es->s = s;
@@ -73,28 +76,62 @@ void engine_fastpath_off(struct engine *e, const char *why)
 	snprintf(e->fast_why, sizeof(e->fast_why), "%s", why);
 }
 
+/* Loading the latency programs (~30 ms: libbpf parses the kernel's BTF,
+ * the kernel verifies ten programs and looks up their tracepoints) runs on
+ * its own thread while this one loads the fast path and opens the perf
+ * events. */
+struct sources_ebpf_start {
+	struct ebpf_opts o;
+	struct source_emit emit;
+	char *why;
+	size_t whylen;
+	struct source *s;
+};
+
+static void *sources_ebpf_start(void *arg)
+{
+	struct sources_ebpf_start *st = arg;
+
+	st->s = ebpf_source_new(&st->o, st->emit, st->why, st->whylen);
+	return NULL;
+}
+
 void engine_sources_start(struct engine *e)
 {
 	struct source_emit emit = { sources_emit, e };
+	struct sources_ebpf_start st = { .emit = emit };
+	/* slots in a fixed order: the header lists the sources in it */
+	unsigned faults_slot = e->o->faults ? e->nsrc++ : 0;
+	unsigned ebpf_slot = e->o->ebpf ? e->nsrc++ : 0;
+	bool threaded = false;
+	pthread_t t;
+
+	bpfutil_libbpf_messages(e->o->verbose_raw);
+	if (e->o->ebpf) {
+		ebpf_opts_init(&st.o);
+		st.o.mono_base_ns = e->mono_base_ns;
+		if (e->o->sched_threshold_ns)
+			st.o.sched_threshold_ns = e->o->sched_threshold_ns;
+		st.why = e->src[ebpf_slot].why;
+		st.whylen = sizeof(e->src[ebpf_slot].why);
+		threaded = pthread_create(&t, NULL, sources_ebpf_start, &st) == 0;
+	}
 
 	sources_start_fastpath(e);
-
 	if (e->o->faults) {
 		struct faults_opts fo = { .mono_base_ns = e->mono_base_ns };
-		char *why = e->src[e->nsrc].why;
+		char *why = e->src[faults_slot].why;
 
-		sources_add(e, FAULTS_SOURCE_NAME,
+		sources_set(e, faults_slot, FAULTS_SOURCE_NAME,
 			    faults_source_new(&fo, emit, why, sizeof(e->src[0].why)));
 	}
-	if (e->o->ebpf) {
-		struct ebpf_opts eo;
-		char *why = e->src[e->nsrc].why;
 
-		ebpf_opts_init(&eo);
-		eo.mono_base_ns = e->mono_base_ns;
-		if (e->o->sched_threshold_ns)
-			eo.sched_threshold_ns = e->o->sched_threshold_ns;
-		sources_add(e, "ebpf", ebpf_source_new(&eo, emit, why, sizeof(e->src[0].why)));
+	if (e->o->ebpf) {
+		if (threaded)
+			pthread_join(t, NULL);
+		else
+			sources_ebpf_start(&st);
+		sources_set(e, ebpf_slot, "ebpf", st.s);
 	}
 }
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bpf/latency.h"
+#include "record/bpfutil.h"
 #include "record/ebpf.h"
 
 #define TMPFS_MAGIC_ 0x01021994
@@ -695,5 +696,6 @@ int main(void)
 		cmocka_unit_test(test_block_direct_io),
 		cmocka_unit_test(test_block_writeback),
 	};
+	bpfutil_libbpf_messages(false); /* the refusals are the tests' own */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "record/bpfutil.h"
 #include "record/fastpath.h"
 
 #define TEST_MAX_CALLS 4096
@@ -392,5 +393,6 @@ int main(void)
 		cmocka_unit_test(test_losses_are_counted),
 	};
 
+	bpfutil_libbpf_messages(false); /* the refusals are the tests' own */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
