@@ -75,6 +75,12 @@ extern const unsigned decode_table_len;
 /* The decoder for `nr`, or NULL. O(1). */
 decode_fn decode_lookup(int32_t nr);
 
+/* The fcntl commands the decoder acts on (F_DUPFD, F_DUPFD_CLOEXEC,
+ * F_SETFD: they change the fd table); the seccomp filter lets every other
+ * fcntl run without a stop. */
+extern const int decode_fcntl_cmds[];
+extern const unsigned decode_fcntl_ncmds;
+
 /*
  * Decodes a finished call into events. Calls without a decoder (with -p every
  * syscall stops) become one EV_SYSCALL event when `verbose_raw`, else

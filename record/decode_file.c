@@ -132,6 +132,10 @@ void decode_dup(struct decode_ctx *c, const struct syscall_call *call)
 	decode_dup_common(c, call, (int)call->args[0], cloexec);
 }
 
+const int decode_fcntl_cmds[] = { F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD };
+const unsigned decode_fcntl_ncmds = sizeof(decode_fcntl_cmds) / sizeof(decode_fcntl_cmds[0]);
+
+/* Acts on decode_fcntl_cmds only: keep the two in step. */
 void decode_fcntl(struct decode_ctx *c, const struct syscall_call *call)
 {
 	int fd = (int)call->args[0], cmd = (int)call->args[1];

@@ -64,12 +64,13 @@
  * break each brk event reports is the one ptrace would report. mmap's fd
  * is looked up like a read's: it names an fd but creates none.
  *
- * A gap both modes share (not the fast path's): when thread A's close and
- * thread B's open of the same fd number are both waiting in waitpid, the
- * engine may apply B's open (exit stop) before A's close (exit stop), which
- * then drops B's entry; B's I/O on it is resolved again from /proc/PID/fd,
- * at its exit stop on the ptrace path, when its record is handed over on
- * the fast path. Applying close at its entry stop would close the gap.
+ * Closes across threads: thread A's close and thread B's open of the same
+ * fd number. A close that cannot fail (pipes, sockets, files on local
+ * filesystems: record/fdclose.h) is applied at its entry stop, before the
+ * kernel frees the number, so B's open exit stop always comes after it. A
+ * close that may fail is applied at its exit stop, and when both exit
+ * stops wait in waitpid at once the engine may apply B's open first, which
+ * A's close then drops; B's I/O on it is resolved again from /proc/PID/fd.
  */
 #define _GNU_SOURCE
 #include "util.h"

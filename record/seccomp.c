@@ -10,6 +10,11 @@
  *     ld  nr;    jge X32_BIT ? ALLOW : next
  *     tree(nrs): jge nrs[mid] ? right : left      (left follows inline)
  *     leaf:      jeq nr ? TRACE : next ... ALLOW
+ *
+ * A syscall the decoder needs only for some values of one argument is
+ * traced only for those (fcntl: decode_fcntl_cmds); its leaf entry is
+ *
+ *     jeq nr ? next : past the entry;  ld arg;  jeq v1 ? TRACE ...;  ALLOW; TRACE
  */
 #define _GNU_SOURCE
 #include "util.h"
@@ -32,6 +37,35 @@
 #define SECCOMP_X32_BIT 0x40000000u
 #define SECCOMP_LEAF 4 /* syscalls per linear leaf */
 
+/* Traced only when argument `arg` (its low 32 bits) is one of `vals`. */
+struct seccomp_argfilter {
+	int32_t nr;
+	unsigned arg;
+	const int *vals;
+	const unsigned *nvals;
+};
+
+static const struct seccomp_argfilter seccomp_argfilters[] = {
+	{ SYS_fcntl, 1, decode_fcntl_cmds, &decode_fcntl_ncmds },
+};
+
+static const struct seccomp_argfilter *seccomp_argfilter(uint32_t nr)
+{
+	for (size_t i = 0; i < sizeof(seccomp_argfilters) / sizeof(seccomp_argfilters[0]); i++)
+		if ((uint32_t)seccomp_argfilters[i].nr == nr)
+			return &seccomp_argfilters[i];
+	return NULL;
+}
+
+/* Instructions of one leaf entry. */
+static unsigned seccomp_entry_size(uint32_t nr)
+{
+	const struct seccomp_argfilter *f = seccomp_argfilter(nr);
+
+	return f ? 4 + *f->nvals : 2;
+}
+
+
 struct seccomp_emit {
 	struct sock_filter *insn;
 	unsigned n, cap;
@@ -49,25 +83,51 @@ static void seccomp_put(struct seccomp_emit *e, uint16_t code, uint32_t k, unsig
 	e->insn[e->n++] = (struct sock_filter)BPF_JUMP(code, k, (uint8_t)jt, (uint8_t)jf);
 }
 
-/* Instructions tree() emits for n syscalls. */
-static unsigned seccomp_tree_size(unsigned n)
+static void seccomp_put_stmt(struct seccomp_emit *e, uint16_t code, uint32_t k)
 {
-	if (n <= SECCOMP_LEAF)
-		return 2 * n + 1;
-	return 1 + seccomp_tree_size(n / 2) + seccomp_tree_size(n - n / 2);
+	seccomp_put(e, code, k, 0, 0);
+}
+
+/* Instructions tree() emits for nrs[0..n). */
+static unsigned seccomp_tree_size(const uint32_t *nrs, unsigned n)
+{
+	unsigned size = 1;
+
+	if (n > SECCOMP_LEAF)
+		return 1 + seccomp_tree_size(nrs, n / 2) + seccomp_tree_size(nrs + n / 2, n - n / 2);
+	for (unsigned i = 0; i < n; i++)
+		size += seccomp_entry_size(nrs[i]);
+	return size;
+}
+
+static void seccomp_leaf_entry(struct seccomp_emit *e, uint32_t nr)
+{
+	const struct seccomp_argfilter *f = seccomp_argfilter(nr);
+	unsigned k = f ? *f->nvals : 0;
+
+	if (!f) {
+		seccomp_put(e, BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1);
+		seccomp_put_stmt(e, BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+		return;
+	}
+	seccomp_put(e, BPF_JMP | BPF_JEQ | BPF_K, nr, 0, k + 3);
+	seccomp_put_stmt(e, BPF_LD | BPF_W | BPF_ABS,
+			 (uint32_t)(offsetof(struct seccomp_data, args) + 8 * f->arg));
+	for (unsigned j = 0; j < k; j++)
+		seccomp_put(e, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)f->vals[j], k - j, 0);
+	seccomp_put_stmt(e, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	seccomp_put_stmt(e, BPF_RET | BPF_K, SECCOMP_RET_TRACE);
 }
 
 static void seccomp_tree(struct seccomp_emit *e, const uint32_t *nrs, unsigned n)
 {
 	if (n <= SECCOMP_LEAF) {
-		for (unsigned i = 0; i < n; i++) {
-			seccomp_put(e, BPF_JMP | BPF_JEQ | BPF_K, nrs[i], 0, 1);
-			seccomp_put(e, BPF_RET | BPF_K, SECCOMP_RET_TRACE, 0, 0);
-		}
-		seccomp_put(e, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+		for (unsigned i = 0; i < n; i++)
+			seccomp_leaf_entry(e, nrs[i]);
+		seccomp_put_stmt(e, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 		return;
 	}
-	seccomp_put(e, BPF_JMP | BPF_JGE | BPF_K, nrs[n / 2], seccomp_tree_size(n / 2), 0);
+	seccomp_put(e, BPF_JMP | BPF_JGE | BPF_K, nrs[n / 2], seccomp_tree_size(nrs, n / 2), 0);
 	seccomp_tree(e, nrs, n / 2);
 	seccomp_tree(e, nrs + n / 2, n - n / 2);
 }
@@ -109,7 +169,7 @@ int seccomp_filter_build(struct sock_fprog *prog, bool (*untraced)(int32_t nr))
 
 	if (n < 0)
 		return n;
-	e.cap = 6 + seccomp_tree_size((unsigned)n);
+	e.cap = 6 + seccomp_tree_size(nrs, (unsigned)n);
 	e.insn = calloc(e.cap, sizeof(*e.insn));
 	if (!e.insn) {
 		free(nrs);

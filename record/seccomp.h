@@ -3,7 +3,8 @@
  * a spawned tracee.
  *
  * The filter returns SECCOMP_RET_TRACE for exactly the x86_64 syscalls in
- * decode_table[] (decode.h) and SECCOMP_RET_ALLOW for everything else, so
+ * decode_table[] (decode.h) (fcntl only for the commands the decoder acts
+ * on: decode_fcntl_cmds) and SECCOMP_RET_ALLOW for everything else, so
  * untraced syscalls run at full speed. Syscalls of other ABIs (i386 through
  * int 0x80, x32) are allowed untraced: compendium decodes the x86_64 ABI only.
  * With the filter, each traced syscall gives a PTRACE_EVENT_SECCOMP stop

@@ -37,6 +37,7 @@
 #include "record/decode.h"
 #include "record/engine.h"
 #include "record/fastpath.h"
+#include "record/fdclose.h"
 #include "record/fdtable.h"
 #include "record/fsinfo.h"
 #include "record/procfs.h"
@@ -66,6 +67,28 @@ void engine_resume(struct engine *e, struct task *t, int sig)
 
 /* ---- syscalls -------------------------------------------------------------- */
 
+static void stops_decode(struct engine *e, struct task *t, const struct syscall_call *call)
+{
+	struct decode_ctx c = {
+		.tid = t->tid, .pid = t->pid, .fds = t->fds, .brk = &t->mm->brk, .fs = t->fs,
+		.out = &e->out, .verbose_raw = e->o->verbose_raw,
+	};
+
+	decode_syscall(&c, call);
+}
+
+/* A close that cannot fail (fdclose.h) is applied at its entry: with the
+ * seccomp filter the task then runs on without an exit stop, and the fd
+ * table changes before the kernel can hand the number to another thread.
+ * It is recorded with its result (0) and no duration. */
+static void stops_close_at_entry(struct engine *e, struct task *t)
+{
+	t->in_syscall = false;
+	t->call.ret = 0;
+	t->call.ts_exit_ns = t->call.ts_enter_ns;
+	stops_decode(e, t, &t->call);
+}
+
 static void stops_entry(struct engine *e, struct task *t, const struct __ptrace_syscall_info *si,
 			uint64_t nr, const uint64_t args[6])
 {
@@ -82,28 +105,23 @@ static void stops_entry(struct engine *e, struct task *t, const struct __ptrace_
 			 !(e->fast && fastpath_owns((int32_t)nr));
 	if (t->decode_call)
 		decode_syscall_entry(t->tid, &t->call);
+	if (t->decode_call && nr == SYS_close && fdclose_cannot_fail(t->tid, (int)args[0]))
+		stops_close_at_entry(e, t);
 }
 
 bool engine_fast_call(void *ctx, pid_t tid, pid_t pid, const struct syscall_call *call)
 {
 	struct engine *e = ctx;
 	struct task *t = tasks_find(&e->tasks, tid);
-	struct decode_ctx c;
 
 	if (!t || !t->fds || t->pid != pid || stops_pre_exec(e, t))
 		return false;
-	c = (struct decode_ctx){
-		.tid = t->tid, .pid = t->pid, .fds = t->fds, .brk = &t->mm->brk, .fs = t->fs,
-		.out = &e->out, .verbose_raw = e->o->verbose_raw,
-	};
-	decode_syscall(&c, call);
+	stops_decode(e, t, call);
 	return true;
 }
 
 static void stops_exit(struct engine *e, struct task *t, const struct __ptrace_syscall_info *si)
 {
-	struct decode_ctx c;
-
 	if (!t->in_syscall)
 		return; /* attached inside a syscall: its entry was not seen */
 	t->in_syscall = false;
@@ -111,11 +129,7 @@ static void stops_exit(struct engine *e, struct task *t, const struct __ptrace_s
 		return;
 	t->call.ret = si->exit.rval;
 	t->call.ts_exit_ns = engine_now(e);
-	c = (struct decode_ctx){
-		.tid = t->tid, .pid = t->pid, .fds = t->fds, .brk = &t->mm->brk, .fs = t->fs,
-		.out = &e->out, .verbose_raw = e->o->verbose_raw,
-	};
-	decode_syscall(&c, &t->call);
+	stops_decode(e, t, &t->call);
 }
 
 static void stops_syscall(struct engine *e, struct task *t)

@@ -167,3 +167,43 @@ def test_failed_exec_is_recorded(record, tmp_path):
     # successful execs are the tracer's (PTRACE_EVENT_EXEC): exactly one, sh
     ok = [e for e in rec.events if e["type"] == "exec" and "errno" not in e]
     assert len(ok) == 1 and ok[0]["path"] in ("/usr/bin/dash", "/bin/dash", "/bin/sh")
+
+
+CLOSES = r"""
+import os, sys
+d = sys.argv[1]
+r, w = os.pipe()
+os.write(w, b"x")
+os.close(w)
+os.close(r)
+f = os.open(d + "/c.txt", os.O_CREAT | os.O_WRONLY, 0o600)
+os.write(f, b"hello")
+os.close(f)
+n = os.open("/dev/null", os.O_WRONLY)
+os.close(n)
+try:
+    os.close(987)
+except OSError:
+    pass
+"""
+
+
+def test_closes_at_entry_and_exit(record, tmp_path):
+    """A close that cannot fail (pipe, file on a local filesystem) is taken
+    at its entry stop: recorded without duration, with the fd's path. A
+    device's close and a close of an fd that is not open keep their exit
+    stop: a duration, and EBADF for the bad fd."""
+    rec = record(["python3", "-c", CLOSES, str(tmp_path)])
+    assert rec.proc.returncode == 0, rec.proc.stderr
+    closes = rec.of("close")
+    f = [e for e in closes if e.get("path") == f"{tmp_path}/c.txt"]
+    assert len(f) == 1 and "errno" not in f[0] and f[0]["dur_ns"] == 0
+    pipes = [e for e in closes if e.get("fd_kind") == "pipe"]
+    assert len(pipes) >= 2 and all(e["dur_ns"] == 0 and "errno" not in e for e in pipes)
+    null = [e for e in closes if e.get("path") == "/dev/null" and e["fd_kind"] == "device"]
+    assert null and all(e["dur_ns"] > 0 for e in null)
+    bad = [e for e in closes if e.get("fd") == 987]
+    assert len(bad) == 1 and bad[0]["errno"] == "EBADF" and bad[0]["dur_ns"] > 0
+    # the bytes went to the file, whichever stop the close took
+    w = [e for e in rec.of("io", op="write") if e.get("path") == f"{tmp_path}/c.txt"]
+    assert [e["bytes"] for e in w] == [5]
