@@ -4,7 +4,8 @@
  * the traced tasks (IO_FAST_LIST in io.h), recorded in the kernel on the
  * raw syscall tracepoints instead of two ptrace stops per call. A memory
  * call needs nothing but its arguments and result, so it takes the plain
- * io_record like a read.
+ * io_record like a read. The opens (IO_RESULT_LIST) take it too: ptrace
+ * stops at their entry, and the record replaces the exit stop.
  *
  * sys_enter (a raw tracepoint, see below; it runs for every syscall on the
  * host, so it first tests the syscall number, then the task map) keeps the
@@ -80,6 +81,7 @@ static __always_inline int io_kind_of(long nr)
 	switch (nr) {
 #define IO_CASE(n, k) case n: return k;
 	IO_FAST_LIST(IO_CASE)
+	IO_RESULT_LIST(IO_CASE)
 #undef IO_CASE
 	}
 	return -1;

@@ -4,7 +4,7 @@
  * syscalls the fast path owns, the ring-buffer record layout, map sizes and
  * loss counters. Both sides include this file and nothing in it is repeated
  * elsewhere; the seccomp filter (record/seccomp.c) leaves exactly
- * IO_FAST_LIST out.
+ * IO_FAST_LIST out, and keeps IO_RESULT_LIST in.
  *
  * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns); the user side subtracts
  * the recording's monotonic base.
@@ -44,9 +44,21 @@
 	X(__NR_mremap, IO_K_MEM) X(__NR_mprotect, IO_K_MEM)                      \
 	X(__NR_pkey_mprotect, IO_K_MEM)
 
+/*
+ * The syscalls whose *result* the fast path records while ptrace keeps
+ * them: they stay in the seccomp filter, the tracer takes their entry stop
+ * (and reads the path there) but no exit stop, and the record brings the
+ * fd or the errno, and the times (record/fastpath.c, OPENS). openat2 keeps
+ * its exit stop: its flags live in a struct in the tracee's memory, and it
+ * is rare.
+ */
+#define IO_RESULT_LIST(X)                                                        \
+	X(__NR_open, IO_K_OPEN) X(__NR_openat, IO_K_OPEN) X(__NR_creat, IO_K_OPEN)
+
 /* Kinds, for the per-kind loss counters. */
 enum io_kind {
-	IO_K_READ = 0, IO_K_WRITE, IO_K_SEND, IO_K_RECV, IO_K_TRANSFER, IO_K_MEM, IO_K__COUNT
+	IO_K_READ = 0, IO_K_WRITE, IO_K_SEND, IO_K_RECV, IO_K_TRANSFER, IO_K_MEM, IO_K_OPEN,
+	IO_K__COUNT
 };
 
 /* Map capacities and defaults. */

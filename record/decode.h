@@ -24,6 +24,9 @@
 struct fdtable;
 struct fsinfo;
 
+/* Longest path kept from a tracee (longer ones are truncated). */
+#define DECODE_PATH_MAX 4096
+
 /* A finished syscall, as the tracer saw it. */
 struct syscall_call {
 	int32_t nr;
@@ -50,6 +53,14 @@ struct syscall_call {
 	 */
 	bool addrlen_known;
 	uint32_t addrlen_in;
+	/*
+	 * open, openat, creat whose result the fast path brings
+	 * (decode_open_entry): the absolute path, made at the entry stop
+	 * against the cwd and dirfd of that moment (NULL: unreadable). The
+	 * decoder then reads nothing from the tracee. Borrowed.
+	 */
+	bool path_known;
+	const char *path;
 };
 
 /* The task the call belongs to and the state it shares. */
@@ -94,6 +105,13 @@ void decode_syscall(struct decode_ctx *c, const struct syscall_call *call);
  * the few calls that need it.
  */
 void decode_syscall_entry(pid_t tid, struct syscall_call *call);
+
+/*
+ * At the entry stop of open, openat or creat: makes the path absolute into
+ * buf[DECODE_PATH_MAX] and sets call->path_known / call->path, for a
+ * decode_syscall that runs later, when the fast path brings the result.
+ */
+void decode_open_entry(struct decode_ctx *c, struct syscall_call *call, char *buf);
 
 /* Fills the common part of an event from the call (kind, times, ids, err). */
 void decode_event_init(struct event *ev, enum event_kind kind,

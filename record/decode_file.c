@@ -28,7 +28,7 @@ static void decode_open_common(struct decode_ctx *c, const struct syscall_call *
 	struct event ev;
 
 	decode_event_init(&ev, EV_OPEN, c, call);
-	ev.open.path = decode_path(c, dirfd, path_addr, path);
+	ev.open.path = call->path_known ? call->path : decode_path(c, dirfd, path_addr, path);
 	ev.open.flags = flags;
 	ev.open.mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0;
 	ev.open.fd = decode_failed(call) ? -1 : (int32_t)call->ret;
@@ -37,6 +37,14 @@ static void decode_open_common(struct decode_ctx *c, const struct syscall_call *
 		fdtable_set(c->fds, (int)call->ret, decode_kind_of_path(ev.open.path, flags),
 			    PROTO_NONE, ev.open.path, (flags & O_CLOEXEC) != 0, flags);
 	decode_emit(c, &ev);
+}
+
+void decode_open_entry(struct decode_ctx *c, struct syscall_call *call, char *buf)
+{
+	bool at = call->nr == SYS_openat;
+
+	call->path_known = true;
+	call->path = decode_path(c, at ? (int)call->args[0] : AT_FDCWD, call->args[at], buf);
 }
 
 void decode_open(struct decode_ctx *c, const struct syscall_call *call)

@@ -14,9 +14,6 @@
 
 #include "record/decode.h"
 
-/* Longest path kept from a tracee (longer ones are truncated). */
-#define DECODE_PATH_MAX 4096
-
 #define DECODE_LIST(X)                                                           \
 	/* files */                                                              \
 	X(SYS_open, decode_open) X(SYS_openat, decode_openat)                    \

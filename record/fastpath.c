@@ -64,6 +64,23 @@
  * break each brk event reports is the one ptrace would report. mmap's fd
  * is looked up like a read's: it names an fd but creates none.
  *
+ * OPENS: ptrace keeps open, openat and creat (IO_RESULT_LIST), but takes
+ * only their entry stop. There the engine reads the path and makes it
+ * absolute against the cwd and dirfd as the task sees them (every earlier
+ * call of the task is applied by then), marks the call pending and resumes
+ * the task without an exit stop; the kernel side records the call like a
+ * read, and the record, handed over by the same rules as above, brings the
+ * fd or errno and the times, and completes the open. Every later call of
+ * the task comes after it: its I/O records follow it in the ring, and its
+ * next ptrace stop is handled after the drain that hands the record over.
+ * Another thread can use the new fd only after the open returned, so after
+ * the record was committed. A record is matched to the pending call by
+ * number and time (it starts after the entry stop); a record lost to a
+ * full ring is counted ("fastpath-open") and its open is not recorded (the
+ * fd is then resolved from /proc at its first use); a record without a
+ * pending call is one ptrace never stopped for (an open the program's own
+ * seccomp filter denied), ignored as ptrace alone would.
+ *
  * Closes across threads: thread A's close and thread B's open of the same
  * fd number. A close that cannot fail (pipes, sockets, files on local
  * filesystems: record/fdclose.h) is applied at its entry stop, before the
@@ -145,12 +162,29 @@ static const int32_t fastpath_nrs[] = {
 #undef FASTPATH_NR
 };
 
-bool fastpath_owns(int32_t nr)
+static const int32_t fastpath_result_nrs[] = {
+#define FASTPATH_NR(nr, kind) nr,
+	IO_RESULT_LIST(FASTPATH_NR)
+#undef FASTPATH_NR
+};
+
+static bool fastpath_in(const int32_t *nrs, size_t n, int32_t nr)
 {
-	for (size_t i = 0; i < sizeof(fastpath_nrs) / sizeof(fastpath_nrs[0]); i++)
-		if (fastpath_nrs[i] == nr)
+	for (size_t i = 0; i < n; i++)
+		if (nrs[i] == nr)
 			return true;
 	return false;
+}
+
+bool fastpath_owns(int32_t nr)
+{
+	return fastpath_in(fastpath_nrs, sizeof(fastpath_nrs) / sizeof(fastpath_nrs[0]), nr);
+}
+
+bool fastpath_completes(int32_t nr)
+{
+	return fastpath_in(fastpath_result_nrs,
+			   sizeof(fastpath_result_nrs) / sizeof(fastpath_result_nrs[0]), nr);
 }
 
 static uint64_t fastpath_rel(const struct fastpath *f, uint64_t mono)
@@ -289,6 +323,7 @@ static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 	static const char *const kinds[IO_K__COUNT] = {
 		[IO_K_READ] = "read", [IO_K_WRITE] = "write", [IO_K_SEND] = "send",
 		[IO_K_RECV] = "recv", [IO_K_TRANSFER] = "transfer", [IO_K_MEM] = "mem",
+		[IO_K_OPEN] = "open",
 	};
 	const struct io_counters *c = &f->skel->bss->counters;
 	uint64_t ts = fastpath_rel(f, util_mono_ns());

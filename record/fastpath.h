@@ -54,6 +54,10 @@ struct fastpath;
  * seccomp filter then leaves out). */
 bool fastpath_owns(int32_t nr);
 
+/* Whether `nr` is one of the calls ptrace stops at the entry of, and whose
+ * result the fast path records (IO_RESULT_LIST: the opens). */
+bool fastpath_completes(int32_t nr);
+
 /*
  * Loads and attaches bpf/io.bpf.c and starts the reader thread. Returns
  * the fast path, or NULL with a one-line reason and fix in `why`, e.g.

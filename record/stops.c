@@ -67,14 +67,48 @@ void engine_resume(struct engine *e, struct task *t, int sig)
 
 /* ---- syscalls -------------------------------------------------------------- */
 
-static void stops_decode(struct engine *e, struct task *t, const struct syscall_call *call)
+static struct decode_ctx stops_ctx(struct engine *e, struct task *t)
 {
-	struct decode_ctx c = {
+	return (struct decode_ctx){
 		.tid = t->tid, .pid = t->pid, .fds = t->fds, .brk = &t->mm->brk, .fs = t->fs,
 		.out = &e->out, .verbose_raw = e->o->verbose_raw,
 	};
+}
+
+static void stops_decode(struct engine *e, struct task *t, const struct syscall_call *call)
+{
+	struct decode_ctx c = stops_ctx(e, t);
 
 	decode_syscall(&c, call);
+}
+
+/* An open whose result the fast path brings (fastpath.c, OPENS): the path
+ * is taken now, the task runs on without an exit stop. Without memory for
+ * the path, the exit stop stays. A pending open never completed (its
+ * record was lost to a full ring: counted there) is replaced. */
+static void stops_open_pending(struct engine *e, struct task *t)
+{
+	struct decode_ctx c = stops_ctx(e, t);
+
+	if (!t->open_path && !(t->open_path = malloc(DECODE_PATH_MAX)))
+		return;
+	decode_open_entry(&c, &t->call, t->open_path);
+	t->open_pending = true;
+	t->in_syscall = false;
+}
+
+/* The fast path's record of a pending open: same call, started after the
+ * entry stop. */
+static bool stops_open_complete(struct engine *e, struct task *t, const struct syscall_call *r)
+{
+	if (!t->open_pending || t->call.nr != r->nr || r->ts_enter_ns < t->call.ts_enter_ns)
+		return true; /* not ours to record: see fastpath.c, OPENS */
+	t->open_pending = false;
+	t->call.ret = r->ret;
+	t->call.ts_enter_ns = r->ts_enter_ns;
+	t->call.ts_exit_ns = r->ts_exit_ns;
+	stops_decode(e, t, &t->call);
+	return true;
 }
 
 /* A close that cannot fail (fdclose.h) is applied at its entry: with the
@@ -99,6 +133,7 @@ static void stops_entry(struct engine *e, struct task *t, const struct __ptrace_
 	memcpy(t->call.args, args, sizeof(t->call.args));
 	t->call.ts_enter_ns = engine_now(e);
 	t->call.sa_known = false;
+	t->call.path_known = false;
 	/* a fast-path syscall seen here anyway is the fast path's to record */
 	t->decode_call = native && t->fds && !stops_pre_exec(e, t) &&
 			 (e->o->verbose_raw || decode_lookup((int32_t)nr)) &&
@@ -107,6 +142,8 @@ static void stops_entry(struct engine *e, struct task *t, const struct __ptrace_
 		decode_syscall_entry(t->tid, &t->call);
 	if (t->decode_call && nr == SYS_close && fdclose_cannot_fail(t->tid, (int)args[0]))
 		stops_close_at_entry(e, t);
+	else if (t->decode_call && e->fast && e->seccomp && fastpath_completes((int32_t)nr))
+		stops_open_pending(e, t);
 }
 
 bool engine_fast_call(void *ctx, pid_t tid, pid_t pid, const struct syscall_call *call)
@@ -116,6 +153,8 @@ bool engine_fast_call(void *ctx, pid_t tid, pid_t pid, const struct syscall_call
 
 	if (!t || !t->fds || t->pid != pid || stops_pre_exec(e, t))
 		return false;
+	if (fastpath_completes(call->nr))
+		return stops_open_complete(e, t, call);
 	stops_decode(e, t, call);
 	return true;
 }

@@ -33,6 +33,13 @@ int tasks_init(struct task_table *tt)
 	return tt->buckets ? 0 : -ENOMEM;
 }
 
+static void task_free(struct task *t)
+{
+	task_drop_state(t);
+	free(t->open_path);
+	free(t);
+}
+
 void tasks_destroy(struct task_table *tt)
 {
 	for (size_t i = 0; i < tt->nbuckets; i++) {
@@ -41,8 +48,7 @@ void tasks_destroy(struct task_table *tt)
 		while (t) {
 			struct task *next = t->hnext;
 
-			task_drop_state(t);
-			free(t);
+			task_free(t);
 			t = next;
 		}
 	}
@@ -120,8 +126,7 @@ void tasks_remove(struct task_table *tt, struct task *t)
 {
 	tasks_unlink(tt, t);
 	tt->count--;
-	task_drop_state(t);
-	free(t);
+	task_free(t);
 }
 
 void tasks_rekey(struct task_table *tt, struct task *t, pid_t tid)

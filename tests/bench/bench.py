@@ -28,6 +28,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DD_COUNT = 20000  # dd storm: one read and one write per byte
+# Pause before each run. A tool that detaches from the syscall tracepoints
+# (perf trace, compendium's fast path) makes the next tool that attaches to
+# them wait for an RCU grace period (~10 ms here): without a pause, each
+# tool would pay for the previous one's teardown.
+PAUSE_S = 0.1
 
 
 def workloads(wdir, tmp):
@@ -155,6 +160,7 @@ def main():
     for r in range(a.runs):
         for w, cmd in wl.items():
             for t, prefix in tl.items():
+                time.sleep(PAUSE_S)
                 wall, c = timed(prefix(w) + cmd)
                 times[(w, t)].append(wall)
                 cpu[(w, t)].append(c)
