@@ -20,6 +20,9 @@
 #include "record/tasks.h"
 #include "record/tracer.h"
 
+/* PTRACE_O_TRACEEXIT costs a stop per task, but its exit stop is the last
+ * moment /proc/PID/fd answers for an fd not seen being created: the fast
+ * path's last records of the task are drained and resolved there. */
 #define ENGINE_OPTS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
 		     PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | \
 		     PTRACE_O_TRACESECCOMP)

@@ -337,7 +337,7 @@ static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 		fastpath_emit_loss(emit, ts, source, c->drops[k], reason);
 	}
 	fastpath_emit_loss(emit, ts, "fastpath-tasks", f->tasks_full,
-			   "eBPF task map full: I/O and memory calls of threads not recorded");
+			   "eBPF task map full: I/O, memory calls and opens of threads not recorded");
 	fastpath_emit_loss(emit, ts, "fastpath-unknown", f->unknown + f->torn,
 			   "fast-path records of tasks the tracer did not know");
 }
