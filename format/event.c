@@ -96,6 +96,16 @@ int32_t event_syscall_number(const char *name)
 
 const char *event_errno_name(uint32_t err)
 {
+	/* The kernel's own restart codes (include/linux/errno.h): a syscall
+	 * interrupted by a signal returns one at its exit, which ptrace and
+	 * the fast path both see before the signal is handled. */
+	static const char *const restart[] = {
+		"ERESTARTSYS", "ERESTARTNOINTR", "ERESTARTNOHAND", "ENOIOCTLCMD",
+		"ERESTART_RESTARTBLOCK",
+	};
+
+	if (err >= 512 && err < 512 + sizeof(restart) / sizeof(restart[0]))
+		return restart[err - 512];
 	if (err == 0 || err > 4095)
 		return NULL;
 	return strerrorname_np((int)err);

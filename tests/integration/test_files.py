@@ -2,6 +2,7 @@
 operations, dup2 attribution, and shell redirections, through
 `compendium record` + `compendium show --json`."""
 import os
+import sys
 import tempfile
 
 from conftest import workload
@@ -193,7 +194,7 @@ def test_closes_at_entry_and_exit(record, tmp_path):
     at its entry stop: recorded without duration, with the fd's path. A
     device's close and a close of an fd that is not open keep their exit
     stop: a duration, and EBADF for the bad fd."""
-    rec = record(["python3", "-c", CLOSES, str(tmp_path)])
+    rec = record([sys.executable, "-c", CLOSES, str(tmp_path)])
     assert rec.proc.returncode == 0, rec.proc.stderr
     closes = rec.of("close")
     f = [e for e in closes if e.get("path") == f"{tmp_path}/c.txt"]
@@ -207,3 +208,45 @@ def test_closes_at_entry_and_exit(record, tmp_path):
     # the bytes went to the file, whichever stop the close took
     w = [e for e in rec.of("io", op="write") if e.get("path") == f"{tmp_path}/c.txt"]
     assert [e["bytes"] for e in w] == [5]
+
+
+INTERRUPTED_OPEN = r"""
+import os, signal, sys
+d = sys.argv[1]
+os.mkfifo(d + "/fifo")
+class Alarm(Exception):
+    pass
+def on_alarm(*a):
+    raise Alarm()
+signal.signal(signal.SIGALRM, on_alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.05)
+try:
+    os.open(d + "/fifo", os.O_RDONLY)  # no writer: blocks until SIGALRM
+except Alarm:
+    pass
+f = os.open(d + "/after.txt", os.O_CREAT | os.O_WRONLY, 0o600)
+os.write(f, b"abc")
+os.close(f)
+"""
+
+
+def test_open_interrupted_by_a_signal(record, tmp_path):
+    """An open that blocks and is interrupted: recorded once, with the
+    kernel's restart code at its exit (both modes see it before the signal
+    is handled) and its real duration; the signal, then the next open and
+    its write, follow in order."""
+    rec = record([sys.executable, "-c", INTERRUPTED_OPEN, str(tmp_path)])
+    assert rec.proc.returncode == 0, rec.proc.stderr
+    evs = [e for e in rec.events if e.get("pid") == rec.of("open", path=f"{tmp_path}/fifo")[0]["pid"]]
+    i = next(i for i, e in enumerate(evs) if e.get("path") == f"{tmp_path}/fifo")
+    fifo = evs[i]
+    assert fifo["type"] == "open" and fifo["errno"] == "ERESTARTSYS" and fifo["fd"] == -1
+    assert fifo["dur_ns"] >= 40_000_000
+    rest = [e for e in evs[i + 1:] if e["type"] in ("signal", "open", "io")]
+    assert rest[0]["type"] == "signal" and rest[0]["signal"] == "SIGALRM"
+    after = rest[1]
+    assert after["type"] == "open" and after["path"] == f"{tmp_path}/after.txt"
+    assert "errno" not in after and after["fd"] >= 0
+    w = rest[2]
+    assert (w["type"], w["op"], w["fd"], w["path"], w["bytes"]) == \
+        ("io", "write", after["fd"], f"{tmp_path}/after.txt", 3)

@@ -80,6 +80,9 @@ static void test_names(void **state)
 	assert_string_equal(fmt_signal(b, 99), "SIG99");
 	assert_string_equal(fmt_errno(b, 2), "ENOENT");
 	assert_string_equal(fmt_errno(b, 4000), "E4000");
+	assert_string_equal(fmt_errno(b, 512), "ERESTARTSYS");
+	assert_string_equal(fmt_errno(b, 516), "ERESTART_RESTARTBLOCK");
+	assert_string_equal(fmt_errno(b, 517), "E517");
 }
 
 int main(void)
