@@ -48,17 +48,20 @@
  * The syscalls whose *result* the fast path records while ptrace keeps
  * them: they stay in the seccomp filter, the tracer takes their entry stop
  * (and reads the path there) but no exit stop, and the record brings the
- * fd or the errno, and the times (record/fastpath.c, OPENS). openat2 keeps
+ * fd or the errno, and the times (record/fastpath.c, OPENS). A successful
+ * exec is still the PTRACE_EVENT_EXEC stop's (its record says 0 and is
+ * ignored); only a failed one is decoded from its record. openat2 keeps
  * its exit stop: its flags live in a struct in the tracee's memory, and it
  * is rare.
  */
 #define IO_RESULT_LIST(X)                                                        \
-	X(__NR_open, IO_K_OPEN) X(__NR_openat, IO_K_OPEN) X(__NR_creat, IO_K_OPEN)
+	X(__NR_open, IO_K_OPEN) X(__NR_openat, IO_K_OPEN) X(__NR_creat, IO_K_OPEN)    \
+	X(__NR_execve, IO_K_EXEC) X(__NR_execveat, IO_K_EXEC)
 
 /* Kinds, for the per-kind loss counters. */
 enum io_kind {
 	IO_K_READ = 0, IO_K_WRITE, IO_K_SEND, IO_K_RECV, IO_K_TRANSFER, IO_K_MEM, IO_K_OPEN,
-	IO_K__COUNT
+	IO_K_EXEC, IO_K__COUNT
 };
 
 /* Map capacities and defaults. */

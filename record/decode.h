@@ -54,8 +54,8 @@ struct syscall_call {
 	bool addrlen_known;
 	uint32_t addrlen_in;
 	/*
-	 * open, openat, creat whose result the fast path brings
-	 * (decode_open_entry): the absolute path, made at the entry stop
+	 * open, openat, creat, execve, execveat whose result the fast path
+	 * brings (decode_path_entry): the absolute path, made at the entry stop
 	 * against the cwd and dirfd of that moment (NULL: unreadable). The
 	 * decoder then reads nothing from the tracee. Borrowed.
 	 */
@@ -107,11 +107,12 @@ void decode_syscall(struct decode_ctx *c, const struct syscall_call *call);
 void decode_syscall_entry(pid_t tid, struct syscall_call *call);
 
 /*
- * At the entry stop of open, openat or creat: makes the path absolute into
- * buf[DECODE_PATH_MAX] and sets call->path_known / call->path, for a
- * decode_syscall that runs later, when the fast path brings the result.
+ * At the entry stop of open, openat, creat, execve or execveat: makes the
+ * path absolute into buf[DECODE_PATH_MAX] and sets call->path_known /
+ * call->path, for a decode_syscall that runs later, when the fast path
+ * brings the result.
  */
-void decode_open_entry(struct decode_ctx *c, struct syscall_call *call, char *buf);
+void decode_path_entry(struct decode_ctx *c, struct syscall_call *call, char *buf);
 
 /* Fills the common part of an event from the call (kind, times, ids, err). */
 void decode_event_init(struct event *ev, enum event_kind kind,

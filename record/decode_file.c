@@ -39,9 +39,9 @@ static void decode_open_common(struct decode_ctx *c, const struct syscall_call *
 	decode_emit(c, &ev);
 }
 
-void decode_open_entry(struct decode_ctx *c, struct syscall_call *call, char *buf)
+void decode_path_entry(struct decode_ctx *c, struct syscall_call *call, char *buf)
 {
-	bool at = call->nr == SYS_openat;
+	bool at = call->nr == SYS_openat || call->nr == SYS_execveat;
 
 	call->path_known = true;
 	call->path = decode_path(c, at ? (int)call->args[0] : AT_FDCWD, call->args[at], buf);
@@ -346,7 +346,8 @@ void decode_exec_failed(struct decode_ctx *c, const struct syscall_call *call)
 	if (!decode_failed(call))
 		return;
 	decode_event_init(&ev, EV_EXEC, c, call);
-	ev.exec.path = decode_path(c, at ? (int)call->args[0] : AT_FDCWD,
-				   call->args[at ? 1 : 0], path);
+	ev.exec.path = call->path_known ? call->path
+					: decode_path(c, at ? (int)call->args[0] : AT_FDCWD,
+						      call->args[at ? 1 : 0], path);
 	decode_emit(c, &ev);
 }

@@ -64,8 +64,8 @@
  * break each brk event reports is the one ptrace would report. mmap's fd
  * is looked up like a read's: it names an fd but creates none.
  *
- * OPENS: ptrace keeps open, openat and creat (IO_RESULT_LIST), but takes
- * only their entry stop. There the engine reads the path and makes it
+ * OPENS: ptrace keeps open, openat, creat, execve and execveat
+ * (IO_RESULT_LIST), but takes only their entry stop. There the engine reads the path and makes it
  * absolute against the cwd and dirfd as the task sees them (every earlier
  * call of the task is applied by then), marks the call pending and resumes
  * the task without an exit stop; the kernel side records the call like a
@@ -323,7 +323,7 @@ static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 	static const char *const kinds[IO_K__COUNT] = {
 		[IO_K_READ] = "read", [IO_K_WRITE] = "write", [IO_K_SEND] = "send",
 		[IO_K_RECV] = "recv", [IO_K_TRANSFER] = "transfer", [IO_K_MEM] = "mem",
-		[IO_K_OPEN] = "open",
+		[IO_K_OPEN] = "open", [IO_K_EXEC] = "exec",
 	};
 	const struct io_counters *c = &f->skel->bss->counters;
 	uint64_t ts = fastpath_rel(f, util_mono_ns());

@@ -82,28 +82,28 @@ static void stops_decode(struct engine *e, struct task *t, const struct syscall_
 	decode_syscall(&c, call);
 }
 
-/* An open whose result the fast path brings (fastpath.c, OPENS): the path
- * is taken now, the task runs on without an exit stop. Without memory for
- * the path, the exit stop stays. A pending open never completed (its
- * record was lost to a full ring: counted there) is replaced. */
-static void stops_open_pending(struct engine *e, struct task *t)
+/* An open or exec whose result the fast path brings (fastpath.c, OPENS):
+ * the path is taken now, the task runs on without an exit stop. Without
+ * memory for the path, the exit stop stays. A pending call never completed
+ * (its record was lost to a full ring: counted there) is replaced. */
+static void stops_result_pending(struct engine *e, struct task *t)
 {
 	struct decode_ctx c = stops_ctx(e, t);
 
-	if (!t->open_path && !(t->open_path = malloc(DECODE_PATH_MAX)))
+	if (!t->entry_path && !(t->entry_path = malloc(DECODE_PATH_MAX)))
 		return;
-	decode_open_entry(&c, &t->call, t->open_path);
-	t->open_pending = true;
+	decode_path_entry(&c, &t->call, t->entry_path);
+	t->result_pending = true;
 	t->in_syscall = false;
 }
 
-/* The fast path's record of a pending open: same call, started after the
+/* The fast path's record of a pending call: same call, started after the
  * entry stop. */
-static bool stops_open_complete(struct engine *e, struct task *t, const struct syscall_call *r)
+static bool stops_result_complete(struct engine *e, struct task *t, const struct syscall_call *r)
 {
-	if (!t->open_pending || t->call.nr != r->nr || r->ts_enter_ns < t->call.ts_enter_ns)
+	if (!t->result_pending || t->call.nr != r->nr || r->ts_enter_ns < t->call.ts_enter_ns)
 		return true; /* not ours to record: see fastpath.c, OPENS */
-	t->open_pending = false;
+	t->result_pending = false;
 	t->call.ret = r->ret;
 	t->call.ts_enter_ns = r->ts_enter_ns;
 	t->call.ts_exit_ns = r->ts_exit_ns;
@@ -143,7 +143,7 @@ static void stops_entry(struct engine *e, struct task *t, const struct __ptrace_
 	if (t->decode_call && nr == SYS_close && fdclose_cannot_fail(t->tid, (int)args[0]))
 		stops_close_at_entry(e, t);
 	else if (t->decode_call && e->fast && e->seccomp && fastpath_completes((int32_t)nr))
-		stops_open_pending(e, t);
+		stops_result_pending(e, t);
 }
 
 bool engine_fast_call(void *ctx, pid_t tid, pid_t pid, const struct syscall_call *call)
@@ -154,7 +154,7 @@ bool engine_fast_call(void *ctx, pid_t tid, pid_t pid, const struct syscall_call
 	if (!t || !t->fds || t->pid != pid || stops_pre_exec(e, t))
 		return false;
 	if (fastpath_completes(call->nr))
-		return stops_open_complete(e, t, call);
+		return stops_result_complete(e, t, call);
 	stops_decode(e, t, call);
 	return true;
 }

@@ -36,7 +36,7 @@ int tasks_init(struct task_table *tt)
 static void task_free(struct task *t)
 {
 	task_drop_state(t);
-	free(t->open_path);
+	free(t->entry_path);
 	free(t);
 }
 

@@ -53,10 +53,10 @@ struct task {
 	struct syscall_call call; /* the syscall being run, when in_syscall */
 	bool in_syscall;         /* entry seen, exit not yet */
 	bool decode_call;        /* the entry is worth decoding at exit */
-	bool open_pending;       /* an open's entry seen; the fast path brings its
-				    result (fastpath.c, OPENS) */
-	char *open_path;         /* its absolute path (DECODE_PATH_MAX bytes,
-				    allocated at the first such open) */
+	bool result_pending;     /* an open's or exec's entry seen; the fast path
+				    brings its result (fastpath.c, OPENS) */
+	char *entry_path;        /* its absolute path (DECODE_PATH_MAX bytes,
+				    allocated at the first such call) */
 	bool listening;          /* group-stopped, restarted with PTRACE_LISTEN */
 	uint64_t parked_ns;      /* when it was parked */
 };

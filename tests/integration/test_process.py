@@ -89,6 +89,21 @@ def test_fork_exec_chain_exit_codes(record):
     assert rec.end["truncated"] is False
 
 
+def test_failed_exec_then_a_good_one(record, tmp_path):
+    """A failed exec is an event with its errno and the path made absolute
+    against the cwd of that moment (taken at the entry stop: with the fast
+    path the call has no exit stop); the exec that follows succeeds."""
+    script = f"cd {tmp_path} && ./no-such-program; exec /bin/true"
+    r = record(["sh", "-c", script])
+    assert r.proc.returncode == 0, r.proc.stderr
+    execs = r.of("exec")
+    failed = [e for e in execs if e.get("errno")]
+    assert [(e["path"], e["errno"]) for e in failed] == \
+        [(f"{tmp_path}/no-such-program", "ENOENT")]
+    assert execs[-1]["path"] == "/usr/bin/true" or execs[-1]["path"] == "/bin/true"
+    assert "errno" not in execs[-1] and execs[-1]["pid"] == execs[0]["pid"]
+
+
 def test_no_seccomp_sees_the_same_process_events(record):
     """The seccomp filter must not hide anything the decoders would see."""
     def facts(rec):
