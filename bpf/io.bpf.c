@@ -53,6 +53,12 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Wake the reader only when this much is waiting (it also polls on a
  * timer): a wakeup per record would cost more than the record. */
 const volatile __u64 wakeup_bytes = 1;
+/* Set when compendium runs in a PID namespace other than the host's (a
+ * container): ids are then taken in that namespace (dev/ino of
+ * /proc/self/ns/pid), the ones the tracer knows. A task of a namespace
+ * nested below it is not found, and not recorded: the user side warns. */
+const volatile bool ns_ids = false;
+const volatile __u64 ns_dev = 0, ns_ino = 0;
 
 struct io_counters counters;
 
@@ -91,6 +97,26 @@ static __always_inline bool io_has_sa(long nr)
 {
 	return nr == __NR_sendto || nr == __NR_recvfrom || nr == __NR_sendmsg ||
 	       nr == __NR_recvmsg;
+}
+
+/* The current thread's id and process id as the tracer knows them: false
+ * when they cannot be told (a task of a nested PID namespace). */
+static __always_inline bool io_ids(__u32 *tid, __u32 *tgid)
+{
+	struct bpf_pidns_info ns;
+	__u64 id;
+
+	if (ns_ids) {
+		if (bpf_get_ns_current_pid_tgid(ns_dev, ns_ino, &ns, sizeof(ns)))
+			return false;
+		*tid = ns.pid;
+		*tgid = ns.tgid;
+		return true;
+	}
+	id = bpf_get_current_pid_tgid();
+	*tid = (__u32)id;
+	*tgid = (__u32)(id >> 32);
+	return true;
 }
 
 static __always_inline void io_submit(void *r)
@@ -137,12 +163,11 @@ int io_enter(struct bpf_raw_tracepoint_args *ctx)
 	const char *regs = (const char *)ctx->args[0];
 	long id = (long)ctx->args[1];
 	struct io_regs r;
-	__u32 tid;
+	__u32 tid, tgid;
 	struct io_task *t;
 
-	if (io_kind_of(id) < 0)
+	if (io_kind_of(id) < 0 || !io_ids(&tid, &tgid))
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
 	t = bpf_map_lookup_elem(&tasks, &tid);
 	if (!t)
 		return 0;
@@ -208,17 +233,15 @@ static __always_inline void io_capture_sa(struct io_record_sa *s, long nr, long 
 }
 
 static __always_inline void io_fill(struct io_record *r, const struct io_task *t, __u64 now,
-				    long nr, long ret)
+				    long nr, long ret, __u32 tid, __u32 tgid)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-
 	r->ts_ns = t->ts_ns;
 	r->dur_ns = now - t->ts_ns;
 	r->ret = ret;
 	for (int i = 0; i < 6; i++)
 		r->args[i] = t->args[i];
-	r->tid = (__u32)id;
-	r->tgid = (__u32)(id >> 32);
+	r->tid = tid;
+	r->tgid = tgid;
 	r->nr = (__s32)nr;
 	r->flags = 0;
 }
@@ -231,15 +254,14 @@ int io_exit(struct bpf_raw_tracepoint_args *ctx)
 	long ret = (long)ctx->args[1];
 	long nr = -1;
 	int kind;
-	__u32 tid;
+	__u32 tid, tgid;
 	struct io_task *t;
 	__u64 now;
 
 	bpf_probe_read_kernel(&nr, sizeof(nr), regs + IO_REGS_OFF + offsetof(struct io_regs, orig_ax));
 	kind = io_kind_of(nr);
-	if (kind < 0)
+	if (kind < 0 || !io_ids(&tid, &tgid))
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
 	t = bpf_map_lookup_elem(&tasks, &tid);
 	if (!t || t->nr != nr)
 		return 0;
@@ -250,7 +272,7 @@ int io_exit(struct bpf_raw_tracepoint_args *ctx)
 
 		if (!s)
 			goto drop;
-		io_fill(&s->r, t, now, nr, ret);
+		io_fill(&s->r, t, now, nr, ret, tid, tgid);
 		io_capture_sa(s, nr, ret, t->sa_room);
 		io_submit(s);
 	} else {
@@ -258,7 +280,7 @@ int io_exit(struct bpf_raw_tracepoint_args *ctx)
 
 		if (!r)
 			goto drop;
-		io_fill(r, t, now, nr, ret);
+		io_fill(r, t, now, nr, ret, tid, tgid);
 		io_submit(r);
 	}
 	__sync_fetch_and_add(&counters.records, 1);

@@ -1,7 +1,9 @@
 /* bpfutil.c - see bpfutil.h. */
 #include "record/bpfutil.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdbool.h>
@@ -56,6 +58,21 @@ void bpfutil_libbpf_messages(bool on)
 {
 	bpfutil_verbose = on;
 	libbpf_set_print(bpfutil_print);
+}
+
+/* PROC_PID_INIT_INO in the kernel's include/linux/proc_ns.h */
+#define BPFUTIL_INIT_PIDNS_INO 0xEFFFFFFCu
+
+int bpfutil_pidns(struct bpfutil_pidns *ns)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) != 0)
+		return -errno;
+	ns->dev = (uint64_t)st.st_dev;
+	ns->ino = (uint64_t)st.st_ino;
+	ns->initial = st.st_ino == BPFUTIL_INIT_PIDNS_INO;
+	return 0;
 }
 
 size_t bpfutil_ringbuf_size(size_t want, size_t dflt)

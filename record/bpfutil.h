@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct bpf_object_skeleton;
 
@@ -23,6 +24,19 @@ void bpfutil_detach_all(struct bpf_object_skeleton *s);
 /* A ring buffer size the kernel accepts: `want` (0: `dflt`), at most 1 GiB,
  * rounded up to a power of two of at least one page. */
 size_t bpfutil_ringbuf_size(size_t want, size_t dflt);
+
+/*
+ * The PID namespace compendium runs in. BPF programs see a task's ids in
+ * the initial namespace (bpf_get_current_pid_tgid, task->pid); ptrace and
+ * /proc give them in ours. Inside a container's namespace the two differ:
+ * a BPF source must translate (bpf_get_ns_current_pid_tgid with dev/ino)
+ * or refuse. Returns 0 or -errno (/proc/self/ns/pid unreadable).
+ */
+struct bpfutil_pidns {
+	bool initial; /* the host's namespace: ids agree */
+	uint64_t dev, ino;
+};
+int bpfutil_pidns(struct bpfutil_pidns *ns);
 
 /* libbpf's message callback is process-wide: one for both sources, set
  * once before any BPF object is opened. `on` (compendium's -v): libbpf's

@@ -421,11 +421,19 @@ struct source *ebpf_source_new(const struct ebpf_opts *o, struct source_emit emi
 {
 	struct ebpf_source *s;
 	struct ebpf_tracepoints tp;
+	struct bpfutil_pidns ns;
 	const char *missing;
 	int err;
 
 	if (!emit.fn) {
 		bpfutil_why(why, whylen, "eBPF unavailable: no event callback");
+		return NULL;
+	}
+	if (bpfutil_pidns(&ns) == 0 && !ns.initial) {
+		/* the programs read task->pid and tgid: the host's ids */
+		bpfutil_why(why, whylen,
+			    "eBPF latency unavailable inside a PID namespace (a container): the "
+			    "programs see the host's process ids — run compendium on the host");
 		return NULL;
 	}
 	if (ebpf_tracepoints_open(&tp)) {

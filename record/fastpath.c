@@ -154,6 +154,12 @@ struct fastpath {
 	uint64_t unknown;  /* records of tasks the engine did not know */
 	uint64_t tasks_full; /* threads not followed: task map full */
 	uint64_t torn;     /* records too short to be ours (never expected) */
+	struct bpfutil_pidns pidns; /* ours; when not the host's, the kernel side
+				       takes ids in it */
+	uint64_t nested;   /* threads not followed: in a nested PID namespace */
+	pid_t *unfollowed; /* threads the kernel side does not record (nested,
+			      or the task map was full); usually none */
+	uint32_t nunfollowed, unfollowed_cap;
 };
 
 static const int32_t fastpath_nrs[] = {
@@ -276,6 +282,41 @@ static void *fastpath_reader(void *arg)
 
 /* ---- task hooks -------------------------------------------------------------- */
 
+/* Whether tid runs in our PID namespace (the kernel side can name it). A
+ * task that cannot be checked (gone) counts as ours. */
+static bool fastpath_same_pidns(const struct fastpath *f, pid_t tid)
+{
+	char path[64], link[64];
+	unsigned long long ino;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)tid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return true;
+	link[n] = '\0';
+	return sscanf(link, "pid:[%llu]", &ino) != 1 || ino == f->pidns.ino;
+}
+
+static void fastpath_unfollow(struct fastpath *f, pid_t tid)
+{
+	pid_t *v = util_grow(f->unfollowed, &f->unfollowed_cap, f->nunfollowed + 1,
+			     sizeof(*v));
+
+	if (!v)
+		return;
+	f->unfollowed = v;
+	v[f->nunfollowed++] = tid;
+}
+
+bool fastpath_follows(const struct fastpath *f, pid_t tid)
+{
+	for (uint32_t i = 0; i < f->nunfollowed; i++)
+		if (f->unfollowed[i] == tid)
+			return false;
+	return true;
+}
+
 int fastpath_task_new(struct fastpath *f, pid_t tid, pid_t pid)
 {
 	struct io_task v = { .tgid = (__u32)pid, .nr = -1 };
@@ -283,10 +324,16 @@ int fastpath_task_new(struct fastpath *f, pid_t tid, pid_t pid)
 
 	if (tid <= 0 || pid <= 0)
 		return -EINVAL;
+	if (!fastpath_same_pidns(f, tid)) {
+		f->nested++;
+		fastpath_unfollow(f, tid);
+		return -EXDEV;
+	}
 	if (bpf_map_update_elem(bpf_map__fd(f->skel->maps.tasks), &key, &v, BPF_ANY)) {
 		int err = -errno;
 
 		f->tasks_full += err == -E2BIG || err == -ENOMEM || err == -ENOSPC;
+		fastpath_unfollow(f, tid);
 		return err;
 	}
 	return 0;
@@ -296,6 +343,9 @@ void fastpath_task_gone(struct fastpath *f, pid_t tid)
 {
 	__u32 key = (__u32)tid;
 
+	for (uint32_t i = 0; i < f->nunfollowed; i++)
+		if (f->unfollowed[i] == tid)
+			f->unfollowed[i] = f->unfollowed[--f->nunfollowed];
 	bpf_map_delete_elem(bpf_map__fd(f->skel->maps.tasks), &key);
 }
 
@@ -338,6 +388,9 @@ static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 	}
 	fastpath_emit_loss(emit, ts, "fastpath-tasks", f->tasks_full,
 			   "eBPF task map full: I/O, memory calls and opens of threads not recorded");
+	fastpath_emit_loss(emit, ts, "fastpath-pidns", f->nested,
+			   "threads in a nested PID namespace: their I/O, memory calls, opens and "
+			   "failed execs are not recorded (record with --no-fastpath)");
 	fastpath_emit_loss(emit, ts, "fastpath-unknown", f->unknown + f->torn,
 			   "fast-path records of tasks the tracer did not know");
 }
@@ -353,6 +406,7 @@ static void fastpath_free(struct fastpath *f)
 	if (f->wake_fd >= 0)
 		close(f->wake_fd);
 	iofast__destroy(f->skel);
+	free(f->unfollowed);
 	free(f);
 }
 
@@ -444,6 +498,11 @@ struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t w
 			     strerror(err));
 		free(f);
 		return NULL;
+	}
+	if (bpfutil_pidns(&f->pidns) == 0 && !f->pidns.initial) {
+		f->skel->rodata->ns_ids = true;
+		f->skel->rodata->ns_dev = f->pidns.dev;
+		f->skel->rodata->ns_ino = f->pidns.ino;
 	}
 	f->ring.size = bpfutil_ringbuf_size(o->ringbuf_bytes, IO_DEFAULT_RINGBUF_BYTES);
 	f->skel->rodata->wakeup_bytes = f->ring.size / FASTPATH_WAKEUP_FRACTION;

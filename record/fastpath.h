@@ -54,6 +54,11 @@ struct fastpath;
  * seccomp filter then leaves out). */
 bool fastpath_owns(int32_t nr);
 
+/* Whether the kernel side records thread `tid`: false for one that
+ * fastpath_task_new could not add (a nested PID namespace, a full map),
+ * whose opens and execs the tracer then takes at their exit stop. */
+bool fastpath_follows(const struct fastpath *f, pid_t tid);
+
 /* Whether `nr` is one of the calls ptrace stops at the entry of, and whose
  * result the fast path records (IO_RESULT_LIST: the opens). */
 bool fastpath_completes(int32_t nr);
@@ -68,7 +73,9 @@ struct fastpath *fastpath_new(const struct fastpath_opts *o, char *why, size_t w
 
 /*
  * Adds a traced thread, or updates one (0 or -errno; -E2BIG when the map
- * is full, counted in the "fastpath-tasks" loss). The kernel side follows
+ * is full, counted in the "fastpath-tasks" loss; -EXDEV when the thread
+ * runs in a PID namespace nested below ours, whose ids the kernel side
+ * cannot take, counted in "fastpath-pidns"). The kernel side follows
  * no task by itself: the engine must call this for every new task before
  * it first resumes it, and again after an exec from a non-leader thread
  * (the thread takes the leader's tid); fastpath_task_gone when a tid stops

@@ -142,7 +142,8 @@ static void stops_entry(struct engine *e, struct task *t, const struct __ptrace_
 		decode_syscall_entry(t->tid, &t->call);
 	if (t->decode_call && nr == SYS_close && fdclose_cannot_fail(t->tid, (int)args[0]))
 		stops_close_at_entry(e, t);
-	else if (t->decode_call && e->fast && e->seccomp && fastpath_completes((int32_t)nr))
+	else if (t->decode_call && e->fast && e->seccomp && fastpath_completes((int32_t)nr) &&
+		 fastpath_follows(e->fast, t->tid))
 		stops_result_pending(e, t);
 }
 

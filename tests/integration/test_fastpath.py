@@ -290,3 +290,47 @@ def test_without_privilege_ptrace_does_it_all(tmp_path):
     writes = rec.of("io", op="write", path=str(data))
     assert sum(e["bytes"] for e in writes) == 1234
     shutil.rmtree(d, ignore_errors=True)
+
+
+DD_100K = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1k", "count=100", "status=none"]
+
+
+def dd_bytes(rec):
+    """(bytes read from /dev/zero, bytes written to /dev/null) by dd."""
+    io = [e for e in rec.of("io") if e.get("path") in ("/dev/zero", "/dev/null")]
+    return (sum(e["bytes"] for e in io if e["op"] == "read" and e["path"] == "/dev/zero"),
+            sum(e["bytes"] for e in io if e["op"] == "write" and e["path"] == "/dev/null"))
+
+
+@ROOT_ONLY
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "ptrace"])
+def test_inside_a_pid_namespace(tmp_path, fast):
+    """compendium in a container's PID namespace: the kernel sees other
+    process ids than ptrace; the fast path takes them in our namespace, so
+    both modes record the same bytes, and --ebpf refuses with the reason."""
+    out = tmp_path / "ns.cmp"
+    opts = [] if fast else ["--no-fastpath"]
+    p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", COMPENDIUM, "record",
+                        "-o", str(out), "--ebpf", *opts, "--", *DD_100K],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    rec = Recording(p, out)
+    assert fastpath_source(rec)["active"] == fast
+    assert dd_bytes(rec) == (102400, 102400)
+    assert not rec.of("loss")
+    ebpf = next(s for s in rec.header["sources"] if s["name"] == "ebpf-sched")
+    assert not ebpf["active"] and "PID namespace" in ebpf["reason"]
+    assert "PID namespace" in p.stderr
+
+
+@ROOT_ONLY
+def test_nested_pid_namespace_is_a_counted_loss(tmp_path):
+    """A traced program that starts a child in a PID namespace of its own:
+    the fast path cannot name that child's calls; they are missing, and
+    the recording says so (loss fastpath-pidns), never silently."""
+    rec = record_mode(tmp_path, ["unshare", "--pid", "--fork", *DD_100K], True, "nested")
+    losses = {e["source"]: e for e in rec.of("loss")}
+    assert losses["fastpath-pidns"]["count"] >= 1
+    assert "--no-fastpath" in losses["fastpath-pidns"]["reason"]
+    ptrace = record_mode(tmp_path, ["unshare", "--pid", "--fork", *DD_100K], False, "nested")
+    assert dd_bytes(ptrace) == (102400, 102400) and not ptrace.of("loss")
