@@ -405,8 +405,8 @@ static const char *ebpf_select_programs(struct ebpf_source *s,
 			     "block I/O latency is off");
 		io_start = false;
 	}
-	wb = complete && issue && ebpf_has_tracepoint(tp, "writeback",
-								 "writeback_mark_inode_dirty");
+	wb = complete && issue &&
+	     ebpf_has_tracepoint(tp, "writeback", "writeback_mark_inode_dirty");
 	if (!wb) {
 		bpf_program__set_autoload(k->progs.lat_inode_dirty, false);
 		if (complete && issue)

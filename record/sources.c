@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "record/bpfutil.h"
-
 #include "record/ebpf.h"
 #include "record/engine.h"
 #include "record/fastpath.h"
