@@ -56,7 +56,8 @@ void cmd_live_usage(FILE *f)
 		"files, network, memory, I/O, processes; then a FINAL summary.\n"
 		"\n"
 		TRACE_OPTS_USAGE
-		"  -v, --verbose      show every decoded syscall with its result\n"
+		"  -v, --verbose      show every decoded syscall with its result; print\n"
+		"                     libbpf's warnings when an eBPF source cannot load\n"
 		"      --all          do not hide /proc, /sys, /dev, shared libraries, localhost\n"
 		"  -o, --output FILE  also write the output to FILE (without colour)\n"
 		"  -w, --record FILE  also save the recording to FILE (see 'compendium show')\n"

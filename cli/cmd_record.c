@@ -55,7 +55,8 @@ static void record_usage(FILE *out)
 		"                     NAME-YYYYmmdd-HHMMSS.cmp (NAME: the command, or pidPID)\n"
 		"      --force        overwrite FILE if it exists\n"
 		"  -v, --verbose      also record syscalls that are not decoded (with -p or\n"
-		"                     --no-seccomp, where every syscall stops)\n"
+		"                     --no-seccomp, where every syscall stops); print libbpf's\n"
+		"                     warnings when an eBPF source cannot load\n"
 		TRACE_OPTS_USAGE
 		"\n"
 		"The seccomp filter sets no_new_privs when compendium lacks CAP_SYS_ADMIN:\n"

@@ -32,9 +32,9 @@ struct trace_opts {
 	"  -p, --pid PID      attach to a running process (all its threads); Ctrl-C\n" \
 	"                     detaches and leaves it running\n" \
 	"      --no-seccomp   stop the command on every syscall, not only on decoded ones\n" \
-	"      --no-fastpath  record read/write/send/recv and mmap/brk/mprotect through\n" \
-	"                     ptrace even when eBPF can record them in the kernel (the\n" \
-	"                     default as root)\n" \
+	"      --no-fastpath  record read/write/send/recv, mmap/brk/mprotect and the\n" \
+	"                     results of opens and execs through ptrace, even when\n" \
+	"                     eBPF can record them in the kernel (the default as root)\n" \
 	"      --faults       track page faults (alias --page-faults)\n" \
 	"      --ebpf         track scheduler and block I/O latency with eBPF\n" \
 	"      --sched-threshold US  with --ebpf: scheduler delays of at least US\n" \
