@@ -69,6 +69,11 @@ struct decode_ctx {
 	struct fdtable *fds;  /* this task's fd table (shared with CLONE_FILES) */
 	uint64_t *brk;        /* this address space's program break, 0: unknown */
 	struct fsinfo *fs;    /* cwd (shared with CLONE_FS) */
+	/* The task's own references to them (may be NULL: no unshare then):
+	 * unshare(CLONE_FILES / CLONE_FS) and close_range(CLOSE_RANGE_UNSHARE)
+	 * give the task a copy of its own, as the kernel does. */
+	struct fdtable **fds_slot;
+	struct fsinfo **fs_slot;
 	const struct event_sink *out;
 	bool verbose_raw;     /* also emit EV_SYSCALL for calls without a decoder */
 };

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/close_range.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -93,6 +94,38 @@ void decode_close(struct decode_ctx *c, const struct syscall_call *call)
 		fdtable_close(c->fds, fd);
 }
 
+/* The task stops sharing its fd table: from now on it has a copy. */
+static void decode_unshare_files(struct decode_ctx *c)
+{
+	struct fdtable *copy;
+
+	if (!c->fds_slot || !(copy = fdtable_clone(c->fds)))
+		return;
+	fdtable_unref(*c->fds_slot);
+	*c->fds_slot = c->fds = copy;
+}
+
+static void decode_unshare_fs(struct decode_ctx *c)
+{
+	struct fsinfo *copy;
+
+	if (!c->fs_slot || !(copy = fsinfo_clone(c->fs)))
+		return;
+	fsinfo_unref(*c->fs_slot);
+	*c->fs_slot = c->fs = copy;
+}
+
+/* unshare: only what the decoders keep (fd table, cwd); no event. */
+void decode_unshare(struct decode_ctx *c, const struct syscall_call *call)
+{
+	if (decode_failed(call))
+		return;
+	if (call->args[0] & CLONE_FILES)
+		decode_unshare_files(c);
+	if (call->args[0] & CLONE_FS)
+		decode_unshare_fs(c);
+}
+
 void decode_close_range(struct decode_ctx *c, const struct syscall_call *call)
 {
 	struct event ev;
@@ -103,6 +136,8 @@ void decode_close_range(struct decode_ctx *c, const struct syscall_call *call)
 		first = INT_MAX;
 	if (last > INT_MAX)
 		last = INT_MAX;
+	if ((flags & CLOSE_RANGE_UNSHARE) && !decode_failed(call))
+		decode_unshare_files(c);
 	if (flags & CLOSE_RANGE_CLOEXEC) { /* marks, does not close: state only */
 		if (!decode_failed(call))
 			fdtable_set_cloexec_range(c->fds, (int)first, (int)last, true);

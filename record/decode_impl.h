@@ -19,6 +19,7 @@
 	X(SYS_open, decode_open) X(SYS_openat, decode_openat)                    \
 	X(SYS_openat2, decode_openat2) X(SYS_creat, decode_creat)                \
 	X(SYS_close, decode_close) X(SYS_close_range, decode_close_range)        \
+	X(SYS_unshare, decode_unshare)                                           \
 	X(SYS_dup, decode_dup) X(SYS_dup2, decode_dup) X(SYS_dup3, decode_dup)   \
 	X(SYS_fcntl, decode_fcntl) X(SYS_pipe, decode_pipe)                      \
 	X(SYS_pipe2, decode_pipe) X(SYS_chdir, decode_chdir)                     \

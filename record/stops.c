@@ -71,7 +71,8 @@ static struct decode_ctx stops_ctx(struct engine *e, struct task *t)
 {
 	return (struct decode_ctx){
 		.tid = t->tid, .pid = t->pid, .fds = t->fds, .brk = &t->mm->brk, .fs = t->fs,
-		.out = &e->out, .verbose_raw = e->o->verbose_raw,
+		.fds_slot = &t->fds, .fs_slot = &t->fs, .out = &e->out,
+		.verbose_raw = e->o->verbose_raw,
 	};
 }
 

@@ -23,6 +23,25 @@ def test_thread_reads_file_opened_by_another_thread(record, tmp_path):
         (reader, pid, "read", 777, o[0]["fd"])
 
 
+def test_threads_that_unshare_their_fd_table(record, tmp_path):
+    """unshare(CLONE_FILES) and close_range(CLOSE_RANGE_UNSHARE) give a thread
+    a table of its own: the file it opens under the number the main thread
+    still uses does not take the main thread's bytes; unshare(CLONE_FS) and
+    a chdir in the thread leave the main thread's cwd (io_unshare.c)."""
+    r = record([workload("io_unshare"), str(tmp_path)])
+    assert r.proc.returncode == 0, r.proc.stderr
+    written = {}
+    for e in r.of("io", op="write"):
+        written[e.get("path")] = written.get(e.get("path"), 0) + e["bytes"]
+    assert written == {f"{tmp_path}/main.txt": 9, f"{tmp_path}/t1.txt": 11,
+                       f"{tmp_path}/t2.txt": 22}
+    main = [e for e in r.of("io", op="write") if e["path"] == f"{tmp_path}/main.txt"]
+    assert {e["tid"] for e in main} == {main[0]["pid"]}
+    assert [e["path"] for e in r.of("open") if e["path"].startswith(str(tmp_path))] == [
+        f"{tmp_path}/main.txt", f"{tmp_path}/t1.txt", f"{tmp_path}/a/x.txt",
+        f"{tmp_path}/t2.txt"]
+
+
 def test_sendfile_copy_file_range_splice_tee(record, tmp_path):
     src, d1, d2 = tmp_path / "src", tmp_path / "d1", tmp_path / "d2"
     src.write_bytes(os.urandom(12000))

@@ -10,6 +10,8 @@
  * lines are atomic pipe writes), then nothing is touched until one byte
  * arrives on GO_FD, so the driver can follow each task before it works.
  * Without them the workers start at once (compendium --faults -- ...).
+ * The child exits only once both threads are done, so all 3 x 2N touched
+ * pages are resident at the same time (the peak the tests expect).
  *
  * Each worker then writes (to REPORT_FD, or stdout):
  *   "D KIND TID PID T0 T1 MINFLT0 MINFLT1 MMAP HEAP\n"
@@ -104,7 +106,7 @@ int main(int argc, char **argv)
 {
 	struct worker w[WORKERS];
 	pthread_t th[2];
-	int gate[2];
+	int gate[2], done[2];
 	char *brk0, *heap;
 	uintptr_t pad;
 	pid_t child;
@@ -137,7 +139,7 @@ int main(int argc, char **argv)
 	}
 	if (go_fd >= 0)
 		say("M %d %d\n", gettid(), getpid());
-	if (pipe(gate) != 0 || pthread_barrier_init(&go_barrier, NULL, 3) != 0)
+	if (pipe(gate) != 0 || pipe(done) != 0 || pthread_barrier_init(&go_barrier, NULL, 3) != 0)
 		return 1;
 
 	child = fork();
@@ -149,7 +151,11 @@ int main(int argc, char **argv)
 			say("C %d %d\n", gettid(), getpid());
 		if (read(gate[0], &c, 1) != 1)
 			_exit(1);
-		_exit(work(&w[2]));
+		rc = work(&w[2]);
+		close(done[1]);
+		if (read(done[0], &c, 1) != 1)
+			_exit(1);
+		_exit(rc);
 	}
 	close(gate[0]);
 	for (int i = 0; i < 2; i++)
@@ -166,6 +172,8 @@ int main(int argc, char **argv)
 		pthread_join(th[i], &ret);
 		rc |= (int)(intptr_t)ret;
 	}
+	if (write(done[1], "d", 1) != 1)
+		rc = 1;
 	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status))
 		rc = 1;
 	return rc;
