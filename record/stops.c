@@ -90,10 +90,17 @@ static void stops_decode(struct engine *e, struct task *t, const struct syscall_
 static void stops_result_pending(struct engine *e, struct task *t)
 {
 	struct decode_ctx c = stops_ctx(e, t);
+	char buf[DECODE_PATH_MAX];
 
-	if (!t->entry_path && !(t->entry_path = malloc(DECODE_PATH_MAX)))
+	free(t->entry_path);
+	t->entry_path = NULL;
+	decode_path_entry(&c, &t->call, buf);
+	if (t->call.path && !(t->entry_path = strdup(t->call.path))) {
+		t->call.path_known = false; /* read again at the exit stop */
+		t->call.path = NULL;
 		return;
-	decode_path_entry(&c, &t->call, t->entry_path);
+	}
+	t->call.path = t->entry_path;
 	t->result_pending = true;
 	t->in_syscall = false;
 }
@@ -109,6 +116,9 @@ static bool stops_result_complete(struct engine *e, struct task *t, const struct
 	t->call.ts_enter_ns = r->ts_enter_ns;
 	t->call.ts_exit_ns = r->ts_exit_ns;
 	stops_decode(e, t, &t->call);
+	free(t->entry_path);
+	t->entry_path = NULL;
+	t->call.path = NULL;
 	return true;
 }
 

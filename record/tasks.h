@@ -55,8 +55,7 @@ struct task {
 	bool decode_call;        /* the entry is worth decoding at exit */
 	bool result_pending;     /* an open's or exec's entry seen; the fast path
 				    brings its result (fastpath.c, OPENS) */
-	char *entry_path;        /* its absolute path (DECODE_PATH_MAX bytes,
-				    allocated at the first such call) */
+	char *entry_path;        /* its absolute path while pending (owned) */
 	bool listening;          /* group-stopped, restarted with PTRACE_LISTEN */
 	uint64_t parked_ns;      /* when it was parked */
 };
