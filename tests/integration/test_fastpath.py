@@ -82,12 +82,15 @@ def facts(rec, d, by_fd=True):
 
 
 def both_modes(tmp_path, name, make_cmd):
-    """Runs the workload in each mode in a fresh folder; returns their facts."""
+    """Runs the workload in each mode in a fresh folder; returns their facts.
+    ASLR is off (setarch -R): how many munmaps trim a thread's malloc arena
+    (one or two) depends on where mmap put it."""
     out = []
     for fast in (True, False):
         d = tmp_path / f"{name}-{'fast' if fast else 'ptrace'}"
         d.mkdir()
-        rec = record_mode(tmp_path, make_cmd(d), fast, name, rc=EXIT.get(name, 0), cwd=str(d))
+        rec = record_mode(tmp_path, ["setarch", "-R", *make_cmd(d)], fast, name,
+                          rc=EXIT.get(name, 0), cwd=str(d))
         assert not rec.of("loss")
         out.append(facts(rec, d, by_fd=name != "stress"))
     return out
