@@ -531,9 +531,12 @@ void summary_locate_fault(const struct summary_spaces *ss, uint32_t pid, uint64_
 /* Re-accounts a space after a change: running total and its peak. */
 static void space_account(struct summary *s, struct summary_space *sp)
 {
-	uint64_t now = sp->alive ? regions_heap_bytes(sp->map) + regions_mapped_bytes(sp->map) : 0;
+	uint64_t heap = sp->alive ? regions_heap_bytes(sp->map) : 0;
+	uint64_t now = sp->alive ? heap + regions_mapped_bytes(sp->map) : 0;
 	s->live_total = s->live_total - sp->total + now;
+	s->live_heap = s->live_heap - sp->heap + heap;
 	sp->total = now;
+	sp->heap = heap;
 	if (s->live_total > s->total_peak)
 		s->total_peak = s->live_total;
 }

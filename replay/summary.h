@@ -89,6 +89,7 @@ struct summary_space {
 	struct regions *map;
 	bool alive;
 	uint64_t total;      /* heap + mapped, as last accounted */
+	uint64_t heap;       /* its heap part */
 	/* for page-fault attribution */
 	char *exe;           /* path of the program exec'ed in it, NULL unknown */
 	uint64_t heap_start; /* first brk seen, 0 unknown */
@@ -187,6 +188,7 @@ struct summary {
 	uint32_t regions, regions_peak;
 	uint64_t total_peak;     /* heap + mmap of all live spaces at once */
 	uint64_t live_total;     /* running value behind total_peak */
+	uint64_t live_heap;      /* the heap part of live_total */
 
 	/* optional sources */
 	uint64_t faults, faults_heap, faults_anon, faults_file, faults_other, faults_stack;

@@ -189,6 +189,7 @@ struct report {
 	uint32_t nms;
 	uint64_t ms_gap;
 	bool ms_pending;            /* memory changed since the last sample */
+	struct msample ms_peak;     /* the highest point since the last sample */
 
 	uint64_t hist[2][HIST_BUCKETS];     /* from sched / block events */
 	uint64_t hist_ev[2][HIST_BUCKETS];  /* from hist events, in ns buckets */
@@ -437,23 +438,37 @@ static void tasks_update(struct report *r, const struct event *ev, int32_t t)
 
 /* ---- memory over time and histograms ------------------------------------ */
 
-static void mem_sample(struct report *r, uint64_t ts)
+/*
+ * The chart keeps at most MEM_SAMPLES points: one per ms_gap of time, each
+ * the highest point (heap + mapped) of its window, so a spike shorter than
+ * the gap still shows, at its height. When full, neighbours merge into the
+ * higher of the two and the gap doubles.
+ */
+static uint64_t msample_total(const struct msample *m)
+{
+	return m->heap + m->mapped;
+}
+
+static struct msample mem_now(const struct report *r, uint64_t ts)
 {
 	const struct summary *s = r->sum;
-	uint64_t heap = 0;
-	for (uint32_t i = 0; i < s->nspaces; i++)
-		if (s->spaces[i].alive && s->spaces[i].map)
-			heap += regions_heap_bytes(s->spaces[i].map);
-	uint64_t mapped = s->live_total > heap ? s->live_total - heap : 0;
+	uint64_t heap = s->live_heap;
+
+	return (struct msample){ ts, heap, s->live_total > heap ? s->live_total - heap : 0 };
+}
+
+static void mem_sample(struct report *r)
+{
 	if (r->nms == MEM_SAMPLES) {
-		/* full: keep every other point and halve the rate from now on */
-		for (uint32_t i = 0; i < MEM_SAMPLES / 2; i++)
-			r->ms[i] = r->ms[2 * i + 1];
+		for (uint32_t i = 0; i < MEM_SAMPLES / 2; i++) {
+			const struct msample *a = &r->ms[2 * i], *b = &r->ms[2 * i + 1];
+			r->ms[i] = msample_total(a) > msample_total(b) ? *a : *b;
+		}
 		r->nms = MEM_SAMPLES / 2;
 		uint64_t span = r->ms[r->nms - 1].ts - r->ms[0].ts;
 		r->ms_gap = span / (MEM_SAMPLES / 2) + 1;
 	}
-	r->ms[r->nms++] = (struct msample){ ts, heap, mapped };
+	r->ms[r->nms++] = r->ms_peak;
 	r->ms_pending = false;
 }
 
@@ -471,11 +486,15 @@ static void mem_event(struct report *r, const struct event *ev)
 	default:
 		break;
 	}
-	if (!mem && !r->ms_pending)
-		return;
-	r->ms_pending = true;
-	if (!r->nms || ev->ts_ns >= r->ms[r->nms - 1].ts + r->ms_gap)
-		mem_sample(r, ev->ts_ns);
+	if (mem) {
+		struct msample now = mem_now(r, ev->ts_ns);
+
+		if (!r->ms_pending || msample_total(&now) > msample_total(&r->ms_peak))
+			r->ms_peak = now;
+		r->ms_pending = true;
+	}
+	if (r->ms_pending && (!r->nms || ev->ts_ns >= r->ms[r->nms - 1].ts + r->ms_gap))
+		mem_sample(r);
 }
 
 static unsigned log2_bucket(uint64_t v)
@@ -1480,8 +1499,10 @@ int report_finish(struct report *r)
 					    .events = r->sum->events };
 		summary_add_end(r->sum, &in);
 	}
-	if (r->ms_pending || !r->nms)
-		mem_sample(r, summary_duration_ns(r->sum));
+	if (r->ms_pending)
+		mem_sample(r); /* the last window's peak */
+	r->ms_peak = mem_now(r, summary_duration_ns(r->sum));
+	mem_sample(r); /* and where memory ended */
 	struct page p = { .r = r };
 	if (outbuf_init_mem(&p.o) < 0) {
 		report_free(r);

@@ -259,6 +259,79 @@ static void test_free_without_finish(void **state)
 	report_free(NULL);
 }
 
+/* The highest heap + mapped point of the page's "mem" chart. */
+static uint64_t chart_peak(const char *page, unsigned *points)
+{
+	const char *p = strstr(page, "\"mem\":[");
+	unsigned long long ts, heap, mapped;
+	uint64_t peak = 0;
+	int n;
+
+	assert_non_null(p);
+	p += strlen("\"mem\":[");
+	*points = 0;
+	while (sscanf(p, "[%llu,%llu,%llu]%n", &ts, &heap, &mapped, &n) == 3) {
+		if (heap + mapped > peak)
+			peak = heap + mapped;
+		++*points;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return peak;
+}
+
+/* 20,000 small maps over 20 ms force the chart to merge its points many
+ * times; a 1 GiB mapping that lives 100 ns in the middle must still be its
+ * highest point, as it is the summary's peak. */
+static void test_memory_chart_keeps_spikes(void **state)
+{
+	FILE *f = tmpfile();
+	struct report *r = report_new(f, 1u << 20);
+	struct event_sink s = report_sink(r);
+	const char *argv[] = { "/bin/x" };
+	struct rec_header h = { .argv = argv, .argc = 1, .root_pid = 100, .mode = REC_MODE_SPAWN };
+	struct event ev = { .kind = EV_EXEC, .pid = 100, .tid = 100, .sysno = -1 };
+	uint64_t base = 0x7f0000000000ull, big = 1ull << 30;
+	unsigned points;
+	size_t len;
+
+	(void)state;
+	assert_non_null(r);
+	s.header(s.ctx, &h);
+	ev.exec = (struct ev_exec){ .path = "/bin/x", .argv = argv, .argc = 1, .comm = "x" };
+	s.event(s.ctx, &ev);
+	for (uint64_t i = 0; i < 20000; i++) {
+		uint64_t ts = 1000 * (i + 1), addr = base + i * 8192;
+
+		ev = (struct event){ .kind = EV_MMAP, .ts_ns = ts, .pid = 100, .tid = 100, .sysno = 9 };
+		ev.mmap = (struct ev_mmap){ .addr = addr, .len = 4096, .prot = 3, .flags = 0x22,
+					     .fd = -1 };
+		s.event(s.ctx, &ev);
+		if (i == 10000) {
+			ev.ts_ns = ts + 100;
+			ev.mmap.addr = 0x100000000000ull;
+			ev.mmap.len = big;
+			s.event(s.ctx, &ev);
+			ev = (struct event){ .kind = EV_MUNMAP, .ts_ns = ts + 200, .pid = 100,
+					     .tid = 100, .sysno = 11 };
+			ev.munmap = (struct ev_range){ .addr = 0x100000000000ull, .len = big };
+			s.event(s.ctx, &ev);
+		}
+		ev = (struct event){ .kind = EV_MUNMAP, .ts_ns = ts + 500, .pid = 100, .tid = 100,
+				     .sysno = 11 };
+		ev.munmap = (struct ev_range){ .addr = addr, .len = 4096 };
+		s.event(s.ctx, &ev);
+	}
+	assert_true(report_summary(r)->total_peak >= big);
+	assert_int_equal(report_finish(r), 0);
+	char *page = read_all(f, &len);
+	fclose(f);
+	assert_true(chart_peak(page, &points) >= big);
+	assert_true(points > 1000 && points <= 2049);
+	free(page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_long_string_cut),
 		cmocka_unit_test(test_free_without_finish),
+		cmocka_unit_test(test_memory_chart_keeps_spikes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
