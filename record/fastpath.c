@@ -65,9 +65,10 @@
  * is looked up like a read's: it names an fd but creates none.
  *
  * OPENS: ptrace keeps open, openat, creat, execve and execveat
- * (IO_RESULT_LIST), but takes only their entry stop. There the engine reads the path and makes it
- * absolute against the cwd and dirfd as the task sees them (every earlier
- * call of the task is applied by then), marks the call pending and resumes
+ * (IO_RESULT_LIST), but takes only their entry stop. There the engine
+ * reads the path and makes it absolute against the cwd and dirfd as the
+ * task sees them (every earlier call of the task is applied by then),
+ * marks the call pending and resumes
  * the task without an exit stop; the kernel side records the call like a
  * read, and the record, handed over by the same rules as above, brings the
  * fd or errno and the times, and completes the open. Every later call of
@@ -290,6 +291,8 @@ static bool fastpath_same_pidns(const struct fastpath *f, pid_t tid)
 	unsigned long long ino;
 	ssize_t n;
 
+	if (!f->pidns.ino)
+		return true; /* ours unknown: nothing to compare with */
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)tid);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
@@ -343,9 +346,11 @@ void fastpath_task_gone(struct fastpath *f, pid_t tid)
 {
 	__u32 key = (__u32)tid;
 
-	for (uint32_t i = 0; i < f->nunfollowed; i++)
+	for (uint32_t i = 0; i < f->nunfollowed;)
 		if (f->unfollowed[i] == tid)
 			f->unfollowed[i] = f->unfollowed[--f->nunfollowed];
+		else
+			i++;
 	bpf_map_delete_elem(bpf_map__fd(f->skel->maps.tasks), &key);
 }
 
@@ -387,10 +392,10 @@ static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 		fastpath_emit_loss(emit, ts, source, c->drops[k], reason);
 	}
 	fastpath_emit_loss(emit, ts, "fastpath-tasks", f->tasks_full,
-			   "eBPF task map full: I/O, memory calls and opens of threads not recorded");
+			   "eBPF task map full: I/O and memory calls of threads not recorded");
 	fastpath_emit_loss(emit, ts, "fastpath-pidns", f->nested,
-			   "threads in a nested PID namespace: their I/O, memory calls, opens and "
-			   "failed execs are not recorded (record with --no-fastpath)");
+			   "threads in a nested PID namespace: their I/O and memory calls are not "
+			   "recorded (record with --no-fastpath)");
 	fastpath_emit_loss(emit, ts, "fastpath-unknown", f->unknown + f->torn,
 			   "fast-path records of tasks the tracer did not know");
 }
