@@ -65,7 +65,6 @@ static unsigned seccomp_entry_size(uint32_t nr)
 	return f ? 4 + *f->nvals : 2;
 }
 
-
 struct seccomp_emit {
 	struct sock_filter *insn;
 	unsigned n, cap;
