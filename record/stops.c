@@ -85,8 +85,7 @@ static void stops_decode(struct engine *e, struct task *t, const struct syscall_
 
 /* An open or exec whose result the fast path brings (fastpath.c, OPENS):
  * the path is taken now, the task runs on without an exit stop. Without
- * memory for the path, the exit stop stays. A pending call never completed
- * (its record was lost to a full ring: counted there) is replaced. */
+ * memory for the path, the exit stop stays. */
 static void stops_result_pending(struct engine *e, struct task *t)
 {
 	struct decode_ctx c = stops_ctx(e, t);
@@ -145,6 +144,9 @@ static void stops_entry(struct engine *e, struct task *t, const struct __ptrace_
 	t->call.ts_enter_ns = engine_now(e);
 	t->call.sa_known = false;
 	t->call.path_known = false;
+	/* a pending call's record came in the drain before this stop, or was
+	 * lost (counted): nothing of it can arrive for this call */
+	t->result_pending = false;
 	/* a fast-path syscall seen here anyway is the fast path's to record */
 	t->decode_call = native && t->fds && !stops_pre_exec(e, t) &&
 			 (e->o->verbose_raw || decode_lookup((int32_t)nr)) &&
