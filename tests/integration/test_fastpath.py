@@ -298,6 +298,15 @@ def test_without_privilege_ptrace_does_it_all(tmp_path):
 DD_100K = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1k", "count=100", "status=none"]
 
 
+def can_unshare_pid():
+    return subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"],
+                          capture_output=True).returncode == 0
+
+
+NEEDS_PIDNS = pytest.mark.skipif(not can_unshare_pid(),
+                                 reason="cannot create a PID namespace here")
+
+
 def dd_bytes(rec):
     """(bytes read from /dev/zero, bytes written to /dev/null) by dd."""
     io = [e for e in rec.of("io") if e.get("path") in ("/dev/zero", "/dev/null")]
@@ -306,6 +315,7 @@ def dd_bytes(rec):
 
 
 @ROOT_ONLY
+@NEEDS_PIDNS
 @pytest.mark.parametrize("fast", [True, False], ids=["fast", "ptrace"])
 def test_inside_a_pid_namespace(tmp_path, fast):
     """compendium in a container's PID namespace: the kernel sees other
@@ -327,6 +337,7 @@ def test_inside_a_pid_namespace(tmp_path, fast):
 
 
 @ROOT_ONLY
+@NEEDS_PIDNS
 def test_nested_pid_namespace_is_a_counted_loss(tmp_path):
     """A traced program that starts a child in a PID namespace of its own:
     the fast path cannot name that child's calls; they are missing, and
