@@ -21,7 +21,12 @@
  *   - What is left is a process only in A ("removed") or only in B
  *     ("added"); only the topmost of an unmatched subtree is a row, with
  *     its number of descendants in the detail.
- *   - Threads are matched within their process by count (a "threads" row).
+ *   - Threads are matched within their process by creation order (the
+ *     first thread with the first, then each created thread with the one
+ *     created at the same rank): a "threads" row when the counts differ,
+ *     and, when both processes have more than one thread, "read" and
+ *     "written" rows for each matched pair, whose subject is the process
+ *     with "(thread K)" (K from 0, the thread the process started with).
  *   - Files and peers are matched by their normalised name over the whole
  *     recording (all processes together).
  *
@@ -94,6 +99,7 @@
 #define DIFF_TIME_FLOOR_NS (5ull * 1000 * 1000) /* smaller time changes are noise */
 #define DIFF_EPHEMERAL_MIN 32768         /* Linux's default ip_local_port_range */
 #define DIFF_MAX_PROCS 4096              /* process table bound per recording */
+#define DIFF_MAX_THREADS 4096            /* threads remembered per process */
 #define DIFF_MAX_LISTEN 256              /* listened ports remembered */
 #define DIFF_MAX_ACCEPTED 4096           /* accepted loopback client ports remembered */
 #define DIFF_MAX_FAILED 4096             /* distinct failed-open paths remembered */

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "regions.h"
+#include "util.h"
 
 /* ---- latency histogram ---------------------------------------------------- */
 
@@ -105,6 +106,32 @@ static void proc_inherit(struct diff_proc *to, const struct diff_proc *from)
 	to->argc = from->argc;
 }
 
+/* Adds a thread to p (its next in creation order). NULL on ENOMEM or when
+ * a process has DIFF_MAX_THREADS already. */
+static struct diff_thread *thread_add(struct diff_proc *p, uint32_t tid)
+{
+	struct diff_thread *v;
+
+	if (p->nthr >= DIFF_MAX_THREADS)
+		return NULL;
+	v = util_grow(p->thr, &p->thr_cap, p->nthr + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	p->thr = v;
+	v[p->nthr] = (struct diff_thread){ .tid = tid, .alive = true };
+	return &v[p->nthr++];
+}
+
+/* The live thread tid of p; one not seen starting (a thread of a process
+ * seeded at attach, the leader's id after an exec) is added. */
+static struct diff_thread *thread_get(struct diff_proc *p, uint32_t tid)
+{
+	for (uint32_t i = p->nthr; i-- > 0;)
+		if (p->thr[i].tid == tid && p->thr[i].alive)
+			return &p->thr[i];
+	return thread_add(p, tid);
+}
+
 static int32_t proc_find(const struct diff_side *d, uint32_t pid)
 {
 	for (uint32_t i = d->nprocs; i-- > 0;)
@@ -135,6 +162,7 @@ static int32_t proc_new(struct diff_side *d, uint32_t pid, int32_t parent, struc
 				 .map = map ? map : regions_new() };
 	if (parent >= 0)
 		proc_inherit(p, &d->procs[parent]);
+	thread_add(p, pid);
 	return (int32_t)d->nprocs++;
 }
 
@@ -163,8 +191,10 @@ static void add_spawn(struct diff_side *d, const struct event *ev)
 {
 	int32_t parent = proc_find(d, ev->pid);
 	if (ev->spawn.kind == SPAWN_THREAD || ev->spawn.child_pid == ev->pid) {
-		if (parent >= 0)
+		if (parent >= 0) {
 			d->procs[parent].threads++;
+			thread_add(&d->procs[parent], ev->spawn.child_tid);
+		}
 		return;
 	}
 	int32_t early = proc_find(d, ev->spawn.child_pid);
@@ -218,11 +248,15 @@ static void add_exec(struct diff_side *d, const struct event *ev)
 
 static void add_exit(struct diff_side *d, const struct event *ev)
 {
-	if (ev->exit.thread)
-		return;
 	int32_t i = proc_find(d, ev->pid);
 	if (i < 0)
 		return;
+	if (ev->exit.thread) {
+		for (uint32_t k = d->procs[i].nthr; k-- > 0;)
+			if (d->procs[i].thr[k].tid == ev->tid)
+				d->procs[i].thr[k].alive = false;
+		return;
+	}
 	struct diff_proc *p = &d->procs[i];
 	proc_keep_peaks(p);
 	p->alive = false;
@@ -263,6 +297,20 @@ static void add_mem(struct diff_side *d, const struct event *ev)
 	default:
 		break;
 	}
+}
+
+/* Bytes of an I/O event, to its thread. */
+static void add_thread_io(struct diff_side *d, const struct event *ev)
+{
+	int32_t i = proc_find(d, ev->pid);
+	struct diff_thread *t = i >= 0 ? thread_get(&d->procs[i], ev->tid) : NULL;
+
+	if (!t)
+		return;
+	if (ev->io.op == IO_READ || ev->io.op == IO_RECV)
+		t->read += (uint64_t)ev->io.bytes;
+	else
+		t->written += (uint64_t)ev->io.bytes;
 }
 
 /* ---- other tables --------------------------------------------------------- */
@@ -378,6 +426,10 @@ static void side_event(void *ctx, const struct event *ev)
 			d->procs[i].faults++;
 		break;
 	}
+	case EV_IO:
+		if (!ev->err && ev->io.bytes > 0)
+			add_thread_io(d, ev);
+		break;
 	case EV_LISTEN:
 		if (!ev->err)
 			add_listen(d, ev->listen.addr);
@@ -466,6 +518,7 @@ void diff_side_free(struct diff_side *d)
 		return;
 	for (uint32_t i = 0; i < d->nprocs; i++) {
 		free(d->procs[i].path);
+		free(d->procs[i].thr);
 		free_argv(d->procs[i].argv, d->procs[i].argc);
 		regions_free(d->procs[i].map);
 	}

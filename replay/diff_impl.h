@@ -15,6 +15,14 @@
 
 struct regions;
 
+/* A thread of a process, matched by creation order: [0] is the one the
+ * process started with, then each thread it created. */
+struct diff_thread {
+	uint32_t tid;
+	bool alive;
+	uint64_t read, written; /* bytes of its I/O: files, pipes, sockets */
+};
+
 /* One process (thread group) instance: a pid reused later is another one. */
 struct diff_proc {
 	uint32_t pid;
@@ -23,6 +31,8 @@ struct diff_proc {
 	char **argv;          /* argc strings, normalised, DIFF_NORM_MAX bytes in all */
 	uint32_t argc;
 	uint32_t threads;     /* threads it created */
+	struct diff_thread *thr; /* its first thread, then those it created */
+	uint32_t nthr, thr_cap;
 	bool alive, exited, core_dumped;
 	int32_t exit_code;
 	uint32_t exit_signal;

@@ -124,6 +124,25 @@ static void match_tree(struct matching *m)
 
 /* ---- rows ------------------------------------------------------------------ */
 
+/* Threads matched by creation order: their bytes, when both processes have
+ * more than one thread (for a lone thread the process's rows say it). */
+static void compare_threads(struct diff_result *r, const char *label, const struct diff_proc *x,
+			    const struct diff_proc *y)
+{
+	uint32_t n = x->nthr < y->nthr ? x->nthr : y->nthr;
+	char subject[DIFF_NORM_MAX + 32];
+
+	if (x->nthr < 2 || y->nthr < 2)
+		return;
+	for (uint32_t k = 0; k < n; k++) {
+		snprintf(subject, sizeof(subject), "%s (thread %u)", label, k);
+		diff_row_num(r, DIFF_SEC_PROCESS, DIFF_U_BYTES, subject, "read", x->thr[k].read,
+			     y->thr[k].read);
+		diff_row_num(r, DIFF_SEC_PROCESS, DIFF_U_BYTES, subject, "written",
+			     x->thr[k].written, y->thr[k].written);
+	}
+}
+
 static void matched_rows(struct diff_result *r, const struct diff_side *a,
 			 const struct diff_side *b, int32_t i, int32_t j, bool root, bool multi)
 {
@@ -147,6 +166,7 @@ static void matched_rows(struct diff_result *r, const struct diff_side *a,
 		free(eb);
 	}
 	diff_row_num(r, DIFF_SEC_PROCESS, DIFF_U_COUNT, label, "threads", x->threads, y->threads);
+	compare_threads(r, label, x, y);
 	if (!multi)
 		return; /* one process: the totals say it all */
 	diff_row_num(r, DIFF_SEC_MEMORY, DIFF_U_BYTES, label, "heap peak", x->heap_peak,

@@ -373,6 +373,64 @@ static void test_thresholds(void **state)
 	diff_result_free(&r);
 }
 
+/* A process with its first thread and two created ones, each writing
+ * 1000 bytes to a pipe, but thread 2 (the second created) writes t2. */
+static struct diff_side *threads_side(uint32_t pid, int64_t t2)
+{
+	struct diff_side *d = diff_side_new();
+	assert_non_null(d);
+	struct event_sink s = diff_side_sink(d);
+	const char *argv[] = { "/opt/tw" };
+	struct rec_header h = { .format_major = 1, .mode = REC_MODE_SPAWN, .root_pid = pid,
+				.argv = argv, .argc = 1 };
+	s.header(s.ctx, &h);
+	feed_exec(&s, pid, 10, "/opt/tw", argv, 1);
+	for (uint32_t k = 1; k <= 2; k++) {
+		struct event e = ev_at(EV_SPAWN, pid, 20 + k);
+		e.spawn = (struct ev_spawn){ pid + 10 * k, pid, SPAWN_THREAD, 0x3d0f00 };
+		feed(&s, e);
+	}
+	for (uint32_t k = 0; k <= 2; k++) {
+		struct event e = ev_at(EV_IO, pid, 100 + k);
+		e.tid = k ? pid + 10 * k : pid;
+		e.io = (struct ev_io){ IO_WRITE, { 4, FD_PIPE, 0, "pipe:[77]" }, k == 2 ? t2 : 1000,
+				       NULL, 0, -1 };
+		feed(&s, e);
+	}
+	struct event e = ev_at(EV_EXIT, pid, 1000000);
+	feed(&s, e);
+	struct rec_trailer t = { .end_reason = REC_END_COMPLETED, .end_ts_ns = 1000000 };
+	s.trailer(s.ctx, &t);
+	struct rec_integrity in = { .has_trailer = true, .events = 8 };
+	s.end(s.ctx, &in);
+	struct recording_read_result res = { 0 };
+	diff_side_set_source(d, "t.cmp", &res);
+	return d;
+}
+
+/* Threads are matched by creation order, not by thread id: only the one
+ * that changed gets a row. */
+static void test_threads_matched_by_creation_order(void **state)
+{
+	struct diff_opts o = { .threshold_pct = 10, .time_threshold_pct = 1e9 };
+	struct diff_result r = { 0 };
+	struct diff_side *a = threads_side(100, 1000), *b = threads_side(500, 3000);
+
+	(void)state;
+	assert_int_equal(diff_compare(a, b, &o, &r), 0);
+	char *rows = rows_of(&r);
+	assert_non_null(strstr(rows, "process/changed//opt/tw (thread 2)/written\n"));
+	assert_null(strstr(rows, "(thread 0)"));
+	assert_null(strstr(rows, "(thread 1)"));
+	for (uint32_t i = 0; i < r.n; i++)
+		if (strstr(r.v[i].subject, "(thread 2)"))
+			assert_true(r.v[i].a == 1000 && r.v[i].b == 3000);
+	free(rows);
+	diff_result_free(&r);
+	diff_side_free(a);
+	diff_side_free(b);
+}
+
 static void test_process_matching(void **state)
 {
 	(void)state;
@@ -628,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_flagged_run),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_process_matching),
+		cmocka_unit_test(test_threads_matched_by_creation_order),
 		cmocka_unit_test(test_exit_and_failed_open),
 		cmocka_unit_test(test_outputs),
 		cmocka_unit_test(test_latency_percentiles),
