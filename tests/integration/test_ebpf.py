@@ -100,17 +100,25 @@ def test_direct_io_block_requests(record, tmp_path):
     assert rec.proc.returncode == 0, rec.proc.stderr
     root = rec.header["root_pid"]
     mine = [e for e in rec.of("block") if e["pid"] == root and not e["writeback"]]
+    # Each O_DIRECT pwrite/pread issues its one request while it runs. The
+    # program's own page-ins (its binary and libraries after the page cache
+    # was dropped) are block reads of this task too, outside those calls.
+    calls = [e for e in rec.of("io") if e.get("path") == path]
+    assert [e["syscall"] for e in calls] == ["pwrite64"] * n + ["pread64"] * n
+    for c in calls:
+        inside = [b for b in mine if c["ts_ns"] <= b["ts_ns"] <= c["ts_ns"] + c["dur_ns"]]
+        assert [(b["bytes"], b["write"]) for b in inside] == \
+            [(bsize, c["syscall"] == "pwrite64")], (c, inside)
     writes = [e for e in mine if e["write"]]
-    reads = [e for e in mine if not e["write"]]
     assert [e["bytes"] for e in writes] == [bsize] * n
-    assert [e["bytes"] for e in reads] == [bsize] * n
     text = run(["show", str(rec.path)]).stdout
     def folded(op):
         return sum(int(c or 1) for c in re.findall(
             rf"block {op} +4\.0 KB(?: ×(\d+) \(avg \S+ \S+, max \S+ \S+\)| \(\S+ \S+\))$",
             text, re.M))
-    assert folded("write") == n and folded("read ") == n
+    assert folded("write") == n and folded("read ") >= n  # page-ins may be 4 KiB reads too
     assert f" block write   4.0 KB ×{n} (avg " in text  # one group: the pwrites between do not cut it
     m = re.search(r"^ Block I/O:\n   (\d+) requests, read (\S+ \S+), written (\S+ \S+)\n", text, re.M)
-    assert m and int(m.group(1)) == 2 * n and m.group(2) == m.group(3) == "32.0 KB", text
+    assert m and m.group(3) == "32.0 KB", text
+    assert int(m.group(1)) == len(mine) and len(mine) >= 2 * n
     assert re.search(r"^   p50 ≤ \S+ \S+, p99 ≤ \S+ \S+, max \S+ \S+$", text, re.M)
