@@ -244,20 +244,6 @@ static void ebpf_emit_hists(struct ebpf_source *s, uint64_t ts)
 	free(all);
 }
 
-static void ebpf_emit_loss(struct ebpf_source *s, uint64_t ts, const char *source,
-			   uint64_t count, const char *reason)
-{
-	struct event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_LOSS;
-	ev.sysno = -1;
-	ev.ts_ns = ts;
-	ev.loss.source = source;
-	ev.loss.count = count;
-	ev.loss.reason = reason;
-	s->emit.fn(s->emit.ctx, &ev);
-}
 
 static void ebpf_emit_end(struct ebpf_source *s)
 {
@@ -270,26 +256,17 @@ static void ebpf_emit_end(struct ebpf_source *s)
 	if (c->ringbuf_drops) {
 		snprintf(reason, sizeof(reason),
 			 "ring buffer (%zu bytes) full; histograms still count them", s->ringbuf_bytes);
-		ebpf_emit_loss(s, ts, "ebpf-ringbuf", c->ringbuf_drops, reason);
+		source_emit_loss(s->emit, ts, "ebpf-ringbuf", c->ringbuf_drops, reason);
 	}
 	if (maps_full) {
 		snprintf(reason, sizeof(reason),
 			 "BPF maps full: %llu histogram values, %llu block requests, %llu forked tasks",
 			 (unsigned long long)c->hist_full, (unsigned long long)c->requests_full,
 			 (unsigned long long)c->tasks_full);
-		ebpf_emit_loss(s, ts, "ebpf-maps", maps_full, reason);
+		source_emit_loss(s->emit, ts, "ebpf-maps", maps_full, reason);
 	}
-	for (unsigned i = 0; i < s->nnotes; i++) {
-		struct event ev;
-
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = EV_NOTE;
-		ev.sysno = -1;
-		ev.ts_ns = ts;
-		ev.note.level = NOTE_WARNING;
-		ev.note.text = s->notes[i];
-		s->emit.fn(s->emit.ctx, &ev);
-	}
+	for (unsigned i = 0; i < s->nnotes; i++)
+		source_emit_note(s->emit, ts, s->notes[i]);
 }
 
 static void ebpf_free(struct ebpf_source *s)

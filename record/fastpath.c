@@ -356,22 +356,6 @@ void fastpath_task_gone(struct fastpath *f, pid_t tid)
 
 /* ---- stop: losses ---------------------------------------------------------------- */
 
-static void fastpath_emit_loss(struct source_emit emit, uint64_t ts, const char *source,
-			       uint64_t count, const char *reason)
-{
-	struct event ev;
-
-	if (!count || !emit.fn)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_LOSS;
-	ev.sysno = -1;
-	ev.ts_ns = ts;
-	ev.loss.source = source;
-	ev.loss.count = count;
-	ev.loss.reason = reason;
-	emit.fn(emit.ctx, &ev);
-}
 
 static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 {
@@ -389,14 +373,14 @@ static void fastpath_emit_losses(struct fastpath *f, struct source_emit emit)
 		snprintf(reason, sizeof(reason),
 			 "eBPF ring buffer (%zu bytes) full: %s syscalls not recorded",
 			 f->ring.size, kinds[k]);
-		fastpath_emit_loss(emit, ts, source, c->drops[k], reason);
+		source_emit_loss(emit, ts, source, c->drops[k], reason);
 	}
-	fastpath_emit_loss(emit, ts, "fastpath-tasks", f->tasks_full,
+	source_emit_loss(emit, ts, "fastpath-tasks", f->tasks_full,
 			   "eBPF task map full: I/O and memory calls of threads not recorded");
-	fastpath_emit_loss(emit, ts, "fastpath-pidns", f->nested,
+	source_emit_loss(emit, ts, "fastpath-pidns", f->nested,
 			   "threads in a nested PID namespace: their I/O and memory calls are not "
 			   "recorded (record with --no-fastpath)");
-	fastpath_emit_loss(emit, ts, "fastpath-unknown", f->unknown + f->torn,
+	source_emit_loss(emit, ts, "fastpath-unknown", f->unknown + f->torn,
 			   "fast-path records of tasks the tracer did not know");
 }
 

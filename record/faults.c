@@ -512,37 +512,20 @@ static void *fl_reader(void *arg)
 
 static void fl_emit_note(struct faults *f, const char *text)
 {
-	struct event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_NOTE;
-	ev.sysno = -1;
-	ev.ts_ns = fl_ts(f, util_mono_ns());
-	ev.note.level = NOTE_WARNING;
-	ev.note.text = text;
-	f->emit.fn(f->emit.ctx, &ev);
+	source_emit_note(f->emit, fl_ts(f, util_mono_ns()), text);
 }
 
 static void fl_stop(void *ctx)
 {
 	struct faults *f = ctx;
 	char text[256];
-	struct event ev;
 
 	atomic_store(&f->stopping, true);
 	fl_wake(f);
 	pthread_join(f->thread, NULL);
 
-	if (f->lost) {
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = EV_LOSS;
-		ev.sysno = -1;
-		ev.ts_ns = fl_ts(f, util_mono_ns());
-		ev.loss.source = FAULTS_LOSS_SOURCE;
-		ev.loss.count = f->lost;
-		ev.loss.reason = "page-fault samples dropped by the kernel: a ring buffer was full";
-		f->emit.fn(f->emit.ctx, &ev);
-	}
+	source_emit_loss(f->emit, fl_ts(f, util_mono_ns()), FAULTS_LOSS_SOURCE, f->lost,
+			 "page-fault samples dropped by the kernel: a ring buffer was full");
 	if (f->corrupt) {
 		snprintf(text, sizeof(text),
 			 "page faults: %llu perf ring buffer(s) held malformed records, skipped",

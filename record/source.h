@@ -32,6 +32,13 @@ struct source_emit {
 	void *ctx;
 };
 
+/* An EV_LOSS of `count` records of `source` (nothing when count is 0), and
+ * a warning EV_NOTE, stamped `ts`: what a source emits when it stops. The
+ * strings are borrowed for the call. */
+void source_emit_loss(struct source_emit emit, uint64_t ts, const char *source, uint64_t count,
+		      const char *reason);
+void source_emit_note(struct source_emit emit, uint64_t ts, const char *text);
+
 struct source {
 	const char *name; /* "perf-faults", "ebpf" */
 	void *ctx;
